@@ -1,0 +1,13 @@
+package dev.mates.engine.select;
+
+/**
+ * Chooses k documents from scored candidates. Implementations are streaming (O(k) memory) and deterministic
+ * given (seed, stage, document key): the same candidates always give the same selection, however they are
+ * split into shards.
+ */
+public interface Selector {
+    String name();
+
+    /** A fresh streaming top-k accumulator for one stage. */
+    Selection begin(int k, long seed, int stage);
+}
