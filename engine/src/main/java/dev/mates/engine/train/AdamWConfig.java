@@ -1,0 +1,17 @@
+package dev.mates.engine.train;
+
+/**
+ * AdamW hyper-parameters and the paper's schedule: linear warm-up to {@code lr}, then constant. Weight decay is
+ * decoupled and applies to matrices only (not biases, norms).
+ */
+public record AdamWConfig(double lr, double beta1, double beta2, double eps, double weightDecay, double clipNorm,
+                          int warmupSteps) {
+    public static AdamWConfig defaults() {
+        return new AdamWConfig(1e-3, 0.9, 0.95, 1e-8, 0.1, 1.0, 50);
+    }
+
+    /** Learning rate used by the update that takes the optimizer from {@code step} to {@code step + 1}. */
+    public double lrAt(long step) {
+        return warmupSteps <= 0 ? lr : lr * Math.min(1.0, (step + 1.0) / warmupSteps);
+    }
+}
