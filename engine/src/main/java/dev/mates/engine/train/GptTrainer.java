@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,8 +28,9 @@ public final class GptTrainer implements Trainer {
     private final List<NDArray> v = new ArrayList<>();
     private final boolean[] decay;
     private long step;
-    private List<ByteBuffer[]> snapshot;
+    private List<NDArray[]> snapshot;
     private long snapshotStep;
+    private static final ai.djl.ndarray.index.NDIndex ALL = new ai.djl.ndarray.index.NDIndex(":");
 
     public GptTrainer(GptConfig config, AdamWConfig opt, long seed) {
         this.manager = NDManager.newBaseManager(Engine.getEngine("PyTorch").defaultDevice(), "PyTorch");
@@ -196,31 +196,39 @@ public final class GptTrainer implements Trainer {
 
     @Override
     public void snapshot() {
-        List<ByteBuffer[]> s = new ArrayList<>();
+        if (snapshot != null) snapshot.forEach(a -> { for (NDArray x : a) x.close(); });
+        List<NDArray[]> s = new ArrayList<>();
         for (int i = 0; i < params.size(); i++) {
-            s.add(new ByteBuffer[] {copy(params.get(i)), copy(m.get(i)), copy(v.get(i))});
+            s.add(new NDArray[] {detachedCopy(params.get(i)), detachedCopy(m.get(i)), detachedCopy(v.get(i))});
         }
         snapshot = s;
         snapshotStep = step;
     }
 
-    private static ByteBuffer copy(NDArray a) {
-        ByteBuffer src = a.toByteBuffer();
-        ByteBuffer dst = ByteBuffer.allocateDirect(src.remaining()).order(src.order());
-        dst.put(src).flip();
-        return dst;
+    private NDArray detachedCopy(NDArray a) {
+        NDArray c = a.duplicate();
+        c.setRequiresGradient(false);
+        return c;
     }
 
     @Override
     public void restoreSnapshot() {
         if (snapshot == null) throw new IllegalStateException("restoreSnapshot() before snapshot()");
         for (int i = 0; i < params.size(); i++) {
-            ByteBuffer[] s = snapshot.get(i);
-            params.get(i).set(s[0].duplicate());
-            m.get(i).set(s[1].duplicate());
-            v.get(i).set(s[2].duplicate());
+            NDArray[] s = snapshot.get(i);
+            copyInto(params.get(i), s[0]);
+            copyInto(m.get(i), s[1]);
+            copyInto(v.get(i), s[2]);
         }
         step = snapshotStep;
+    }
+
+    /**
+     * An in-place tensor copy. NDArray.set(direct buffer) would instead make the tensor alias the buffer, and the
+     * next in-place optimizer update would silently corrupt the snapshot.
+     */
+    private static void copyInto(NDArray target, NDArray source) {
+        target.set(ALL, source);
     }
 
     @Override
