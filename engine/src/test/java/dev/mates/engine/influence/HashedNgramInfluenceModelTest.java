@@ -124,23 +124,6 @@ class HashedNgramInfluenceModelTest {
         assertThrows(IllegalArgumentException.class, () -> m.fit(docs, new double[] {1, 2, Double.NaN, 3}, 1));
     }
 
-    @Test
-    void predictThroughput() {
-        double[] y = new double[20_000];
-        List<Document> docs = corpus(y.length, 5, y); // ~400 characters each
-        double chars = docs.stream().mapToInt(d -> d.text().length()).average().orElseThrow();
-        HashedNgramInfluenceModel m = new HashedNgramInfluenceModel(1);
-        double best = 0;
-        for (int rep = 0; rep < 3; rep++) {
-            long t0 = System.nanoTime();
-            double[] p = m.predict(docs);
-            best = Math.max(best, p.length / ((System.nanoTime() - t0) / 1e9));
-        }
-        System.out.printf("ngram predict: %.0f docs/s at %.0f chars%n", best, chars);
-        assertTrue(chars > 300 && chars < 600, "corpus should be ~400 chars, is " + chars);
-        assertTrue(best > 10_000, "docs/s " + best);
-    }
-
     static List<Document> pick(List<Document> docs, int[] idx) {
         List<Document> out = new ArrayList<>();
         for (int i : idx) out.add(docs.get(i));

@@ -68,22 +68,6 @@ class MiniLmEncoderTest {
     }
 
     @Test
-    void throughputAt128Tokens() {
-        // 64 documents that all truncate at 128 tokens: a conservative floor, the rate is printed for the report.
-        List<String> docs = new ArrayList<>();
-        for (int i = 0; i < 64; i++) docs.add(("document " + i + " about parliament budgets and fisheries policy ").repeat(20));
-        for (MiniLmEncoder enc : List.of(int8, fp32)) {
-            assertEquals(128, enc.tokenCounts(docs.subList(0, 1))[0]);
-            enc.embed(docs.subList(0, 32)); // warm-up
-            long t0 = System.nanoTime();
-            enc.embed(docs);
-            double rate = docs.size() / ((System.nanoTime() - t0) / 1e9);
-            System.out.printf("MiniLM %s: %.1f docs/s at 128 tokens, batch 32%n", enc.int8() ? "int8" : "fp32", rate);
-            assertTrue(rate > 15, "docs/s " + rate);
-        }
-    }
-
-    @Test
     void int8AgreesWithFp32() {
         List<String> texts = List.of("The European Parliament adopted the resolution.",
                 "Gradient descent minimises the loss.", "I like green apples and warm bread.");
