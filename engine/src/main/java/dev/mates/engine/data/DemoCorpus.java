@@ -63,8 +63,12 @@ public final class DemoCorpus {
     public static Files build(Path dir, long seed, int maxChars, int referenceDocs, int heldoutDocs) {
         if (maxChars < 50) throw new IllegalArgumentException("maxChars must be >= 50, got " + maxChars);
         List<String[]> docs = readEuroparl();
+        boolean[] isEn = new boolean[docs.size()];
         List<Integer> english = new ArrayList<>();
-        for (int i = 0; i < docs.size(); i++) if (isEnglish(docs.get(i)[2])) english.add(i);
+        for (int i = 0; i < docs.size(); i++) {
+            isEn[i] = isEnglish(docs.get(i)[2]);
+            if (isEn[i]) english.add(i);
+        }
 
         Random rnd = new Random(seed);
         List<Integer> heldOrder = new ArrayList<>(english);
@@ -84,7 +88,7 @@ public final class DemoCorpus {
         List<String> englishWords = new ArrayList<>();
         for (int i = 0; i < docs.size(); i++) {
             if (heldDocs.contains(i)) continue;
-            boolean en = isEnglish(docs.get(i)[2]);
+            boolean en = isEn[i];
             List<String> parts = chunk(docs.get(i)[2], maxChars);
             for (int c = 0; c < parts.size(); c++) {
                 String text = parts.get(c);
@@ -169,15 +173,34 @@ public final class DemoCorpus {
 
     /** Collapses the multi-space paragraph gaps and drops replacement chars left by lines cut mid-character. */
     static String normalize(String s) {
-        return s.replace('\uFFFD', ' ').replaceAll("\\s+", " ").trim();
+        StringBuilder sb = new StringBuilder(s.length());
+        boolean space = true;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\uFFFD' || Character.isWhitespace(c)) {
+                if (!space) sb.append(' ');
+                space = true;
+            } else {
+                sb.append(c);
+                space = false;
+            }
+        }
+        int n = sb.length();
+        if (n > 0 && sb.charAt(n - 1) == ' ') sb.setLength(n - 1);
+        return sb.toString();
     }
 
     static boolean isEnglish(String text) {
         int words = 0, stop = 0;
-        for (String w : text.toLowerCase(Locale.ROOT).split("[^\\p{L}]+")) {
-            if (w.isEmpty()) continue;
+        int n = text.length();
+        for (int i = 0; i < n; ) {
+            while (i < n && !Character.isLetter(text.charAt(i))) i++;
+            int start = i;
+            while (i < n && Character.isLetter(text.charAt(i))) i++;
+            if (i == start) break;
             words++;
-            if (ENGLISH_STOPWORDS.contains(w)) stop++;
+            // stop words are at most 6 letters: skip lower-casing long words
+            if (i - start <= 6 && ENGLISH_STOPWORDS.contains(text.substring(start, i).toLowerCase(Locale.ROOT))) stop++;
         }
         return words >= 5 && stop >= ENGLISH_STOPWORD_FRACTION * words;
     }
