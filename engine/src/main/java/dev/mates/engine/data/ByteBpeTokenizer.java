@@ -9,11 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -166,7 +164,8 @@ public final class ByteBpeTokenizer implements Tokenizer {
         List<int[]> merges = new ArrayList<>(target);
         int[] visited = new int[nWords];
         Arrays.fill(visited, -1);
-        Set<Long> changed = new HashSet<>();
+        // per merge, the net count change of each pair; most pairs of an affected chunk do not change at all
+        Map<Long, long[]> delta = new HashMap<>();
         while (merges.size() < target && !heap.isEmpty()) {
             long[] top = heap.poll();
             long[] current = pairCount.get(top[1]);
@@ -177,7 +176,7 @@ public final class ByteBpeTokenizer implements Tokenizer {
             int newId = FIRST_MERGE + merges.size();
             merges.add(new int[] {a, b});
             IntList occurrences = where.remove(pair);
-            changed.clear();
+            delta.clear();
             for (int k = 0; k < occurrences.size; k++) {
                 int wi = occurrences.data[k];
                 if (visited[wi] == merges.size()) continue;
@@ -187,10 +186,7 @@ public final class ByteBpeTokenizer implements Tokenizer {
                 if (!contains(ids, len, a, b)) continue;
                 long f = freq[wi];
                 for (int j = 0; j + 1 < len; j++) {
-                    long p = pairKey(ids[j], ids[j + 1]);
-                    long[] c = pairCount.get(p);
-                    c[0] -= f;
-                    changed.add(p);
+                    delta.computeIfAbsent(pairKey(ids[j], ids[j + 1]), q -> new long[1])[0] -= f;
                 }
                 int out = 0;
                 for (int j = 0; j < len; j++) {
@@ -204,15 +200,17 @@ public final class ByteBpeTokenizer implements Tokenizer {
                 lens[wi] = out;
                 for (int j = 0; j + 1 < out; j++) {
                     long p = pairKey(ids[j], ids[j + 1]);
-                    pairCount.computeIfAbsent(p, q -> new long[1])[0] += f;
-                    changed.add(p);
+                    delta.computeIfAbsent(p, q -> new long[1])[0] += f;
                     if (ids[j] == newId || ids[j + 1] == newId) where.computeIfAbsent(p, q -> new IntList()).add(wi);
                 }
             }
             pairCount.remove(pair);
-            changed.remove(pair);
-            for (long p : changed) {
-                long[] c = pairCount.get(p);
+            for (Map.Entry<Long, long[]> e : delta.entrySet()) {
+                long d = e.getValue()[0];
+                long p = e.getKey();
+                if (d == 0 || p == pair) continue;
+                long[] c = pairCount.computeIfAbsent(p, q -> new long[1]);
+                c[0] += d;
                 if (c[0] <= 0) {
                     pairCount.remove(p);
                     where.remove(p);
