@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.luben.zstd.ZstdOutputStream;
 import dev.mates.engine.util.Progress;
@@ -292,6 +293,42 @@ class CorpusReaderTest {
                 () -> new CorpusReader("heldout", Rejects.inMemory(), null).readAll(List.of(dir.resolve("empty").toString())));
         assertTrue(d.getMessage().startsWith("--heldout: no data files"), d.getMessage());
         assertTrue(d.getMessage().contains(dir.resolve("empty").toString()), d.getMessage());
+    }
+
+    @Test
+    void unreadableFileIsADataException() throws IOException {
+        Path f = write("secret.jsonl", "{\"text\":\"x\"}\n");
+        assumeTrue(f.toFile().setReadable(false) && !Files.isReadable(f), "running as a user who can read anything");
+        DataException e = assertThrows(DataException.class,
+                () -> new CorpusReader("pool", Rejects.inMemory(), null).readAll(List.of(f.toString())));
+        assertTrue(e.getMessage().startsWith("--pool: cannot read " + f.toAbsolutePath()), e.getMessage());
+    }
+
+    @Test
+    void fileThatIsNotGzipIsOneRejectAndReadingGoesOn() throws IOException {
+        Path fake = write("fake.jsonl.gz", "{\"id\":\"q\",\"text\":\"plain text, not gzip\"}\n");
+        Path ok = write("ok.jsonl", "{\"id\":\"a\",\"text\":\"fine\"}\n");
+        Rejects rejects = Rejects.inMemory();
+        List<Document> docs = new CorpusReader("pool", rejects, null).readAll(List.of(fake.toString(), ok.toString()));
+        assertEquals(List.of("a"), ids(docs));
+        Reject r = rejects.first(1).get(0);
+        assertEquals(fake.toString(), r.file());
+        assertEquals(1, r.line());
+        assertEquals("corrupt gzip", Rejects.kind(r.reason()));
+    }
+
+    @Test
+    void rejectsFileListsEveryBadLine() throws IOException {
+        Path f = write("m.jsonl", "{\"text\":\"good\"}\n{bad\n[]\n{\"text\":\"\"}\n");
+        Path out = dir.resolve("rejects.jsonl");
+        Rejects rejects = new Rejects(out);
+        new CorpusReader("pool", rejects, null).readAll(List.of(f.toString()));
+        rejects.close();
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(3, lines.size());
+        assertTrue(lines.get(0).startsWith("{\"file\":\"" + f + "\",\"line\":2,\"reason\":\"malformed JSON: "), lines.get(0));
+        assertTrue(lines.get(2).contains("\"line\":4,\"reason\":\"empty text"), lines.get(2));
+        assertTrue(rejects.summary().startsWith("3 records rejected (empty text 1, malformed JSON 1, not a JSON object 1)"), rejects.summary());
     }
 
     @Test
