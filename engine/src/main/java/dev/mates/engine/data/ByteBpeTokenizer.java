@@ -188,15 +188,7 @@ public final class ByteBpeTokenizer implements Tokenizer {
                 for (int j = 0; j + 1 < len; j++) {
                     delta.computeIfAbsent(pairKey(ids[j], ids[j + 1]), q -> new long[1])[0] -= f;
                 }
-                int out = 0;
-                for (int j = 0; j < len; j++) {
-                    if (j + 1 < len && ids[j] == a && ids[j + 1] == b) {
-                        ids[out++] = newId;
-                        j++;
-                    } else {
-                        ids[out++] = ids[j];
-                    }
-                }
+                int out = mergeInPlace(ids, len, a, b, newId);
                 lens[wi] = out;
                 for (int j = 0; j + 1 < out; j++) {
                     long p = pairKey(ids[j], ids[j + 1]);
@@ -220,6 +212,20 @@ public final class ByteBpeTokenizer implements Tokenizer {
             }
         }
         return new ByteBpeTokenizer(merges.toArray(new int[0][]));
+    }
+
+    /** Replaces each (a, b), left to right, by newId; returns the new length. */
+    private static int mergeInPlace(int[] ids, int len, int a, int b, int newId) {
+        int out = 0;
+        for (int j = 0; j < len; j++) {
+            if (j + 1 < len && ids[j] == a && ids[j + 1] == b) {
+                ids[out++] = newId;
+                j++;
+            } else {
+                ids[out++] = ids[j];
+            }
+        }
+        return out;
     }
 
     private static boolean contains(int[] ids, int len, int a, int b) {
@@ -261,17 +267,7 @@ public final class ByteBpeTokenizer implements Tokenizer {
                 if (r != null && r < best) best = r;
             }
             if (best == Integer.MAX_VALUE) break;
-            int a = merges[best][0], bb = merges[best][1], newId = FIRST_MERGE + best;
-            int out = 0;
-            for (int j = 0; j < len; j++) {
-                if (j + 1 < len && ids[j] == a && ids[j + 1] == bb) {
-                    ids[out++] = newId;
-                    j++;
-                } else {
-                    ids[out++] = ids[j];
-                }
-            }
-            len = out;
+            len = mergeInPlace(ids, len, merges[best][0], merges[best][1], FIRST_MERGE + best);
         }
         return Arrays.copyOf(ids, len);
     }

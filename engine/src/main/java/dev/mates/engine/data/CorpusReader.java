@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 
@@ -44,7 +45,8 @@ import java.util.zip.GZIPInputStream;
  * on. Only problems the user must fix before anything useful can happen (a path that does not exist, a glob that
  * matches nothing, an unreadable file) throw a {@link DataException}.
  *
- * <p>One reader remembers every id it accepted, across calls, so the same record cannot enter twice.
+ * <p>One reader remembers every id it accepted, across calls, so the same record cannot enter twice. A reader is
+ * not thread-safe: use one per thread (they may share a {@link Rejects}).
  */
 public final class CorpusReader {
     static final List<String> DATA_SUFFIXES = List.of(".jsonl", ".json", ".jsonl.gz", ".json.gz", ".gz", ".jsonl.zst", ".zst");
@@ -179,7 +181,7 @@ public final class CorpusReader {
         return found;
     }
 
-    private List<Path> walk(Path base, java.util.function.Predicate<Path> keep, String spec) {
+    private List<Path> walk(Path base, Predicate<Path> keep, String spec) {
         try (Stream<Path> s = Files.walk(base)) {
             return s.filter(Files::isRegularFile).filter(keep).sorted().toList();
         } catch (IOException | java.io.UncheckedIOException e) {
