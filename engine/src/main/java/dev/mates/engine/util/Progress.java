@@ -34,6 +34,10 @@ public final class Progress implements AutoCloseable {
         quiet = q;
     }
 
+    public static boolean isQuiet() {
+        return quiet;
+    }
+
     public static void setOut(PrintStream s) {
         out = s;
     }

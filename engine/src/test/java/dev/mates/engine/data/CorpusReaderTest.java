@@ -349,27 +349,4 @@ class CorpusReaderTest {
         new CorpusReader("pool", Rejects.inMemory(), null).read(List.of(b.toString(), a.toString()), d -> seen.add(d.id()));
         assertEquals(List.of("2", "1"), seen);
     }
-
-    @Test
-    void fastEnough() throws IOException {
-        StringBuilder sb = new StringBuilder();
-        String body = "The quick brown fox jumps over the lazy dog, and the committee adopted the report. ".repeat(4);
-        for (int i = 0; i < 60_000; i++) sb.append("{\"id\":\"doc-").append(i).append("\",\"text\":\"").append(body).append(i).append("\",\"source\":\"web\"}\n");
-        Path f = write("big.jsonl", sb.toString());
-        long bytes = Files.size(f);
-        CorpusReader r = new CorpusReader("pool", Rejects.inMemory(), null);
-        r.read(List.of(f.toString()), d -> {}); // warm-up: JIT and class loading
-        long best = Long.MAX_VALUE;
-        for (int rep = 0; rep < 3; rep++) {
-            CorpusReader again = new CorpusReader("pool", Rejects.inMemory(), null);
-            long t0 = System.nanoTime();
-            again.read(List.of(f.toString()), d -> {});
-            best = Math.min(best, System.nanoTime() - t0);
-            assertEquals(60_000, again.accepted());
-        }
-        double mbPerS = bytes / 1e6 / (best / 1e9);
-        System.out.printf("CorpusReader: %.1f MB in %.3f s = %.0f MB/s%n", bytes / 1e6, best / 1e9, mbPerS);
-        // well under the 50 MB/s target so a busy shared machine does not make this flaky
-        assertTrue(mbPerS > 20, "read at " + mbPerS + " MB/s");
-    }
 }

@@ -30,6 +30,8 @@ class BatchedScorerTest {
         FitReport r = model.fit(docs, y, 1);
         assertTrue(r.valSpearman() > 0.3);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
+        boolean wasQuiet = Progress.isQuiet();
+        Progress.setQuiet(false); // other test classes in this JVM may have silenced progress output
         Progress.setOut(new PrintStream(log, true));
         try {
             BatchedScorer scorer = new BatchedScorer(model, 16);
@@ -38,6 +40,7 @@ class BatchedScorerTest {
             assertTrue(scorer.seconds() > 0);
         } finally {
             Progress.setOut(System.err);
+            Progress.setQuiet(wasQuiet);
         }
         assertTrue(log.toString().contains("scored 401 docs with ngram"), log.toString());
         assertThrows(IllegalArgumentException.class, () -> new BatchedScorer(model, 0));

@@ -1,0 +1,117 @@
+package dev.mates.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mates.engine.data.DemoCorpus;
+import dev.mates.engine.data.Rejects;
+import dev.mates.engine.pipeline.EmbeddedRoles;
+import dev.mates.engine.pipeline.Pipeline;
+import dev.mates.engine.pipeline.RunConfig;
+import dev.mates.engine.pipeline.RunInputs;
+import dev.mates.engine.report.ReportHtml;
+import dev.mates.engine.store.FolderObjectStore;
+import dev.mates.engine.store.InMemoryStateStore;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code mates run}: the whole MATES loop in this process, with a random-selection baseline arm. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Pretrain with model-aware data selection and compare with random selection.",
+            "With no data flags, runs the demo (Europarl + generated web noise)."})
+public final class RunCommand implements Callable<Integer> {
+    @Option(names = "--pool", paramLabel = "PATH", description = "Candidate pool: JSONL(.gz/.zst) files, directories or globs (repeatable).")
+    List<String> pool = new ArrayList<>();
+
+    @Option(names = "--reference", paramLabel = "PATH", description = "Reference set D_ref (plain \"text\" or LAMBADA-style \"context\"/\"target\").")
+    List<String> reference = new ArrayList<>();
+
+    @Option(names = "--heldout", paramLabel = "PATH", description = "Held-out set (default: the last 5%% of the pool).")
+    List<String> heldout = new ArrayList<>();
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
+    Path out = Path.of("mates-out");
+
+    @Option(names = "--config", paramLabel = "FILE", description = "key = value settings (docs/configuration.md).")
+    Path config;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed for data order, init, probes and selection.")
+    Long seed;
+
+    @Option(names = "--selector", description = "mates | random | topk (default: ${DEFAULT-VALUE}).")
+    String selector = "mates";
+
+    @Option(names = "--baseline", description = "random | none: a second arm with the same budget and seed (default: ${DEFAULT-VALUE}).")
+    String baseline = "random";
+
+    @Option(names = "--quick", description = "Smoke profile: a few minutes on a laptop.")
+    boolean quick;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one config key (repeatable).")
+    Map<String, String> set = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        if (!EmbeddedRoles.SELECTORS.contains(selector)) {
+            throw new IllegalArgumentException("--selector: unknown '" + selector + "'; choose one of " + EmbeddedRoles.SELECTORS);
+        }
+        if (!baseline.equals("random") && !baseline.equals("none")) {
+            throw new IllegalArgumentException("--baseline: must be 'random' or 'none', got '" + baseline + "'");
+        }
+        Map<String, String> overrides = new LinkedHashMap<>(set);
+        if (seed != null) overrides.put("seed", Long.toString(seed));
+        RunConfig cfg = RunConfig.load(config, quick, overrides);
+        long t0 = System.nanoTime();
+        Files.createDirectories(out);
+        boolean demo = pool.isEmpty() && reference.isEmpty() && heldout.isEmpty();
+        if (!demo && pool.isEmpty()) throw new IllegalArgumentException("--pool: missing (give --pool with --reference, or no data flags for the demo)");
+        if (demo) {
+            System.err.println("demo: building the Europarl + web-noise corpus in " + out.resolve("demo"));
+            DemoCorpus.Files files = DemoCorpus.build(out.resolve("demo"), cfg.getLong("seed"), cfg.getInt("demo.max_chars"),
+                    cfg.getInt("demo.reference_docs"), cfg.getInt("demo.heldout_docs"));
+            pool = List.of(files.pool().toString());
+            reference = List.of(files.reference().toString());
+            heldout = List.of(files.heldout().toString());
+        }
+        String run = String.format(Locale.ROOT, "%s-seed%d", demo ? "demo" : "run", cfg.getLong("seed"));
+        Path rejectsFile = out.resolve("rejects.jsonl");
+        ObjectNode report;
+        try (Rejects rejects = new Rejects(rejectsFile)) {
+            RunInputs inputs = RunInputs.load(pool, reference, heldout, cfg, rejects);
+            if (rejects.count() > 0) System.err.println(rejects.summary());
+            Pipeline pipeline = new Pipeline(run, cfg, inputs, new EmbeddedRoles(cfg, inputs.tokenizer()),
+                    new FolderObjectStore(out), new InMemoryStateStore());
+            report = pipeline.run(selector, baseline);
+            ObjectNode r = report.putObject("rejects");
+            r.put("count", rejects.count());
+            r.set("by_kind", new ObjectMapper().valueToTree(rejects.countsByKind()));
+            r.put("file", rejectsFile.toString());
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        report.put("wall_seconds", seconds);
+        report.put("demo", demo);
+        ObjectMapper json = new ObjectMapper();
+        Files.writeString(out.resolve("report.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(report), StandardCharsets.UTF_8);
+        Files.writeString(out.resolve("report.html"), ReportHtml.render(report), StandardCharsets.UTF_8);
+        System.out.println(summary(report, seconds, out));
+        return 0;
+    }
+
+    static String summary(ObjectNode r, double seconds, Path out) {
+        StringBuilder s = new StringBuilder("mates run done in ").append(String.format(Locale.ROOT, "%.0fs", seconds));
+        r.path("arms").fields().forEachRemaining(e -> s.append(String.format(Locale.ROOT, " | %s: reference %.4f, held-out %.4f",
+                e.getKey(), e.getValue().path("final_reference_loss").asDouble(), e.getValue().path("final_heldout_loss").asDouble(Double.NaN))));
+        var te = r.path("token_efficiency");
+        s.append(" | token efficiency ").append(te.isNull() ? "not reached" : String.format(Locale.ROOT, "%.2f", te.asDouble()));
+        s.append(" | report: ").append(out.resolve("report.html"));
+        return s.toString();
+    }
+}

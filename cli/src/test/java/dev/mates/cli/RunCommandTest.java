@@ -1,0 +1,97 @@
+package dev.mates.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** End to end: {@code mates run --quick} on the demo, both arms, every report field the docs promise. */
+class RunCommandTest {
+    @Test
+    void quickDemoRunsBothArmsAndWritesTheReport(@TempDir Path out) throws Exception {
+        int code = Main.run("run", "--quick", "--out", out.toString(), "--seed", "3");
+        assertEquals(0, code);
+        JsonNode r = new ObjectMapper().readTree(out.resolve("report.json").toFile());
+        for (String arm : new String[] {"mates", "random"}) {
+            JsonNode a = r.path("arms").path(arm);
+            assertTrue(a.path("curve").size() >= 3, arm + " curve");
+            for (JsonNode p : a.path("curve")) {
+                assertTrue(p.has("tokens") && p.has("reference_loss") && p.has("heldout_loss"), arm + " curve point " + p);
+            }
+            assertTrue(a.path("final_reference_loss").isNumber(), arm);
+            assertTrue(a.path("final_heldout_loss").isNumber(), arm);
+            assertTrue(a.path("final_reference_loss").asDouble() < Math.log(2048), arm + " must have learned something");
+        }
+        assertEquals(r.path("arms").path("mates").path("tokens").asLong(), r.path("arms").path("random").path("tokens").asLong(),
+                "equal training budget");
+        assertEquals(2, r.path("stages").size());
+        for (JsonNode s : r.path("stages")) {
+            assertTrue(s.path("oracle").path("count").asInt() > 0);
+            assertTrue(s.path("oracle").path("seconds").asDouble() > 0);
+            assertTrue(s.path("oracle").has("first_order_spearman"));
+            assertEquals("ngram", s.path("influence").path("backbone").asText());
+            assertTrue(s.path("influence").has("val_spearman") && s.path("influence").has("val_pearson"));
+            assertTrue(s.path("scoring").path("docs").asInt() > 0);
+            JsonNode sel = s.path("selection");
+            assertTrue(sel.path("k").asInt() > 0 && sel.path("k").asInt() < sel.path("pool").asInt());
+            assertEquals(1.0, sel.path("tau").asDouble());
+            assertEquals(3, sel.path("seed").asLong());
+            assertTrue(sel.path("composition").size() > 0);
+            assertTrue(Files.exists(Path.of(sel.path("manifest").asText())));
+            assertEquals("random", s.path("baseline_selection").path("selector").asText());
+        }
+        assertTrue(r.has("token_efficiency"));
+        assertTrue(r.path("arms").path("mates").path("selection_overhead_seconds").asDouble() > 0);
+        assertTrue(r.path("arms").path("mates").path("selection_overhead_flops").asDouble() > 0);
+        assertTrue(r.path("rejects").has("count"));
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("<svg") && html.contains("Reference loss") && html.contains("Composition"));
+        assertTrue(Files.exists(out.resolve("rejects.jsonl")));
+        try (var ck = Files.walk(out.resolve("runs"))) {
+            assertTrue(ck.anyMatch(p -> p.endsWith("meta.json")), "checkpoints are written");
+        }
+    }
+
+    @Test
+    void missingReferenceIsRefusedWithAClearMessage(@TempDir Path dir) throws Exception {
+        Path pool = Files.writeString(dir.resolve("pool.jsonl"), "{\"text\":\"hello\"}\n");
+        String err = runCapturingErr("run", "--pool", pool.toString(), "--out", dir.resolve("o").toString());
+        assertTrue(err.contains("--reference"), err);
+        assertFalse(err.contains("Exception"), "no stack trace: " + err);
+    }
+
+    @Test
+    void unknownConfigKeyNamesFileLineAndKey(@TempDir Path dir) throws Exception {
+        Path cfg = Files.writeString(dir.resolve("c.properties"), "# comment\nselection.tau = 0.5\nselection.taux = 1\n");
+        String err = runCapturingErr("run", "--quick", "--config", cfg.toString(), "--out", dir.resolve("o").toString());
+        assertTrue(err.contains(cfg + ":3") && err.contains("selection.taux") && err.contains("did you mean 'selection.tau'"), err);
+    }
+
+    @Test
+    void missingPoolPathIsNamed(@TempDir Path dir) throws Exception {
+        Path ref = Files.writeString(dir.resolve("ref.jsonl"), "{\"text\":\"the committee\"}\n");
+        String err = runCapturingErr("run", "--pool", dir.resolve("nope.jsonl").toString(), "--reference", ref.toString(),
+                "--out", dir.resolve("o").toString());
+        assertTrue(err.contains("nope.jsonl") && err.contains("--pool"), err);
+    }
+
+    private static String runCapturingErr(String... args) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.run(args);
+            assertEquals(2, code, "a user error exits with 2");
+        } finally {
+            System.setErr(old);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,218 @@
+package dev.mates.engine.pipeline;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Every setting of a run. A config file holds {@code key = value} lines ({@code #} comments); every key is
+ * listed in {@link #DEFAULTS} with its default and documented in docs/configuration.md. An unknown key or a bad
+ * value is an error naming the file, the line and the key.
+ */
+public final class RunConfig {
+    /** Default values; the demo profile. Order is the documentation order. */
+    public static final Map<String, String> DEFAULTS = defaults();
+
+    /** The smoke profile of {@code --quick}: same algorithm, minutes less work. */
+    public static final Map<String, String> QUICK = Map.ofEntries(
+            Map.entry("mates.warmup_steps", "40"),
+            Map.entry("mates.stage_steps", "30"),
+            Map.entry("mates.stages", "2"),
+            Map.entry("oracle.probes", "40"),
+            Map.entry("oracle.compare_first_order", "16"),
+            Map.entry("train.batch_size", "8"),
+            Map.entry("eval.interval", "20"),
+            Map.entry("influence.backbone", "ngram"),
+            Map.entry("demo.reference_docs", "32"),
+            Map.entry("demo.heldout_docs", "32"));
+
+    private static Map<String, String> defaults() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("seed", "1");
+        d.put("model.preset", "tiny");
+        d.put("model.context", "128");
+        d.put("tokenizer.vocab", "2048");
+        d.put("tokenizer.sample_docs", "4000");
+        d.put("train.batch_size", "16");
+        d.put("train.lr", "1e-3");
+        d.put("train.lr_warmup_steps", "50");
+        d.put("train.weight_decay", "0.1");
+        d.put("train.clip_norm", "1.0");
+        d.put("mates.warmup_steps", "200");
+        d.put("mates.stage_steps", "150");
+        d.put("mates.stages", "4");
+        d.put("oracle.method", "exact");
+        d.put("oracle.probes", "160");
+        d.put("oracle.compare_first_order", "32");
+        d.put("oracle.eval_batch", "32");
+        d.put("influence.backbone", "ngram");
+        d.put("selection.tau", "1.0");
+        d.put("selection.pool_multiplier", "5");
+        d.put("eval.interval", "50");
+        d.put("eval.batch_size", "32");
+        d.put("data.max_doc_tokens", "0");
+        d.put("demo.max_chars", "300");
+        d.put("demo.reference_docs", "64");
+        d.put("demo.heldout_docs", "128");
+        return java.util.Collections.unmodifiableMap(d);
+    }
+
+    private final Map<String, String> values;
+
+    private RunConfig(Map<String, String> values) {
+        this.values = values;
+    }
+
+    public static RunConfig defaults(boolean quick) {
+        Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
+        if (quick) v.putAll(QUICK);
+        return new RunConfig(v);
+    }
+
+    /** Defaults, then the profile, then the file, then explicit overrides (e.g. --seed). */
+    public static RunConfig load(Path file, boolean quick, Map<String, String> overrides) {
+        Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
+        if (quick) v.putAll(QUICK);
+        if (file != null) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new ConfigException("--config: cannot read " + file + " (" + e.getMessage() + ")");
+            }
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i).strip();
+                if (line.isEmpty() || line.startsWith("#")) continue;
+                int eq = line.indexOf('=');
+                if (eq < 0) {
+                    throw new ConfigException(file + ":" + (i + 1) + ": expected 'key = value', got '" + line + "'");
+                }
+                String key = line.substring(0, eq).strip();
+                if (!DEFAULTS.containsKey(key)) {
+                    throw new ConfigException(file + ":" + (i + 1) + ": unknown key '" + key + "'"
+                            + suggestion(key) + "; every key is listed in docs/configuration.md");
+                }
+                v.put(key, line.substring(eq + 1).strip());
+            }
+        }
+        overrides.forEach((k, val) -> {
+            if (!DEFAULTS.containsKey(k)) throw new ConfigException("unknown config key '" + k + "'");
+            v.put(k, val);
+        });
+        RunConfig c = new RunConfig(v);
+        c.validate(file == null ? "config" : file.toString());
+        return c;
+    }
+
+    private static String suggestion(String key) {
+        String best = null;
+        int bestD = 4;
+        for (String k : DEFAULTS.keySet()) {
+            int d = editDistance(k, key);
+            if (d < bestD) { bestD = d; best = k; }
+        }
+        return best == null ? "" : " (did you mean '" + best + "'?)";
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            int[] cur = new int[b.length() + 1];
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            }
+            prev = cur;
+        }
+        return prev[b.length()];
+    }
+
+    private void validate(String where) {
+        for (String k : values.keySet()) {
+            String v = values.get(k);
+            String def = DEFAULTS.get(k);
+            if (def.matches("-?\\d+")) intValue(k, where);
+            else if (def.matches("[-+0-9.eE]+")) doubleValue(k, where);
+            else if (v.isBlank()) throw new ConfigException(where + ": '" + k + "' is empty");
+        }
+        positive("train.batch_size", where);
+        positive("model.context", where);
+        positive("mates.stage_steps", where);
+        if (getDouble("selection.tau") <= 0) throw new ConfigException(where + ": selection.tau must be > 0");
+        if (getDouble("selection.pool_multiplier") < 1) {
+            throw new ConfigException(where + ": selection.pool_multiplier must be ≥ 1 (the pool is that many times the stage's data)");
+        }
+        String m = get("oracle.method");
+        if (!m.equals("exact") && !m.equals("first-order")) {
+            throw new ConfigException(where + ": oracle.method must be 'exact' or 'first-order', got '" + m + "'");
+        }
+        int vocab = getInt("tokenizer.vocab");
+        if (vocab < 257 || vocab > 65536) throw new ConfigException(where + ": tokenizer.vocab must be in [257, 65536]");
+    }
+
+    private void positive(String k, String where) {
+        if (getInt(k) <= 0) throw new ConfigException(where + ": " + k + " must be > 0, got " + get(k));
+    }
+
+    private int intValue(String k, String where) {
+        try {
+            return Integer.parseInt(values.get(k));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(where + ": " + k + " must be an integer, got '" + values.get(k) + "'");
+        }
+    }
+
+    private double doubleValue(String k, String where) {
+        try {
+            return Double.parseDouble(values.get(k));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(where + ": " + k + " must be a number, got '" + values.get(k) + "'");
+        }
+    }
+
+    public String get(String k) {
+        String v = values.get(k);
+        if (v == null) throw new IllegalArgumentException("no config key " + k);
+        return v;
+    }
+
+    public int getInt(String k) {
+        return intValue(k, "config");
+    }
+
+    public long getLong(String k) {
+        return Long.parseLong(get(k));
+    }
+
+    public double getDouble(String k) {
+        return doubleValue(k, "config");
+    }
+
+    public Map<String, String> asMap() {
+        return new TreeMap<>(values);
+    }
+
+    public RunConfig with(String k, String v) {
+        Map<String, String> m = new LinkedHashMap<>(values);
+        m.put(k, v);
+        return new RunConfig(m);
+    }
+
+    public static final class ConfigException extends RuntimeException {
+        public ConfigException(String message) {
+            super(message);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return values.toString().toLowerCase(Locale.ROOT);
+    }
+}
