@@ -68,6 +68,17 @@ class RunCommandTest {
     }
 
     @Test
+    void aReferenceSetWithNoUsableRecordIsRefused(@TempDir Path dir) throws Exception {
+        Path pool = Files.writeString(dir.resolve("pool.jsonl"), "{\"text\":\"hello world\"}\n");
+        Path ref = Files.writeString(dir.resolve("ref.jsonl"), "{\"text\":\"\"}\nnot json\n");
+        String err = runCapturingErr("run", "--pool", pool.toString(), "--reference", ref.toString(),
+                "--out", dir.resolve("o").toString());
+        assertTrue(err.contains("--reference") && err.contains("no usable record"), err);
+        String rejects = Files.readString(dir.resolve("o").resolve("rejects.jsonl"));
+        assertTrue(rejects.contains("empty text") && rejects.contains("malformed JSON"), rejects);
+    }
+
+    @Test
     void unknownConfigKeyNamesFileLineAndKey(@TempDir Path dir) throws Exception {
         Path cfg = Files.writeString(dir.resolve("c.properties"), "# comment\nselection.tau = 0.5\nselection.taux = 1\n");
         String err = runCapturingErr("run", "--quick", "--config", cfg.toString(), "--out", dir.resolve("o").toString());
