@@ -114,7 +114,7 @@ public final class Pipeline {
             Cursor cursor = new Cursor(stream);
             ArrayNode warmCurve = JSON.createArrayNode();
             phase("warmup", 0, 0);
-            trainSteps(trainer, "warm-up", warmup, randomStream(cursor, seed), reference, heldout, warmCurve);
+            trainSteps(trainer, "warm-up", warmup, randomStream(cursor), reference, heldout, warmCurve);
             Checkpoint warm = trainer.checkpoint().withDataCursor(cursor.pos);
             String warmRef = saveCheckpoint(warm, "shared");
             int streamAfterWarmup = cursor.pos;
@@ -341,7 +341,7 @@ public final class Pipeline {
     }
 
     /** Warm-up data: the stream in shuffled order, packed. */
-    private java.util.Iterator<int[]> randomStream(Cursor cursor, long seed) {
+    private java.util.Iterator<int[]> randomStream(Cursor cursor) {
         Packer packer = new Packer(cfg.getInt("model.context"), in.tokenizer().eosId());
         return new java.util.Iterator<>() {
             public boolean hasNext() {

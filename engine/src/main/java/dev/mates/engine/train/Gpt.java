@@ -1,7 +1,6 @@
 package dev.mates.engine.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -167,9 +166,5 @@ public final class Gpt implements AutoCloseable {
     @Override
     public void close() {
         manager.close();
-    }
-
-    static NDList list(NDArray... a) {
-        return new NDList(a);
     }
 }
