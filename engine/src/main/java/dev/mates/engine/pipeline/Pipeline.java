@@ -28,6 +28,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * The MATES loop (DESIGN §2), talking to the roles only through their interfaces:
@@ -280,7 +282,7 @@ public final class Pipeline {
     }
 
     /** Trains {@code steps} steps on sequences from {@code source}, evaluating every eval.interval steps. */
-    private void trainSteps(Trainer trainer, String label, int steps, java.util.Iterator<int[]> source,
+    private void trainSteps(Trainer trainer, String label, int steps, Supplier<int[]> source,
                             TokenBatch reference, TokenBatch heldout, ArrayNode curve) {
         int batch = cfg.getInt("train.batch_size");
         int context = cfg.getInt("model.context");
@@ -291,7 +293,7 @@ public final class Pipeline {
         double lossSum = 0;
         for (int i = 0; i < steps; i++) {
             int[][] seqs = new int[batch][];
-            for (int b = 0; b < batch; b++) seqs[b] = source.next();
+            for (int b = 0; b < batch; b++) seqs[b] = source.get();
             double loss = trainer.trainStep(TokenBatch.ofSequences(seqs));
             lossSum += loss;
             bar.step(1);
@@ -341,38 +343,26 @@ public final class Pipeline {
     }
 
     /** Warm-up data: the stream in shuffled order, packed. */
-    private java.util.Iterator<int[]> randomStream(Cursor cursor) {
-        Packer packer = new Packer(cfg.getInt("model.context"), in.tokenizer().eosId());
-        return new java.util.Iterator<>() {
-            public boolean hasNext() {
-                return true;
-            }
-
-            public int[] next() {
-                while (!packer.ready()) packer.add(in.poolTokens()[cursor.take(1)[0]]);
-                return packer.next();
-            }
-        };
+    private Supplier<int[]> randomStream(Cursor cursor) {
+        return packed(() -> cursor.take(1)[0]);
     }
 
     /** A stage's training data: the selected documents in a seeded shuffle, packed, repeated if they run short. */
-    private java.util.Iterator<int[]> selectionStream(int[] chosen, int[] candidates, long seed, int stage) {
+    private Supplier<int[]> selectionStream(int[] chosen, int[] candidates, long seed, int stage) {
         int[] docs = new int[chosen.length];
         for (int i = 0; i < chosen.length; i++) docs[i] = candidates[chosen[i]];
         // Selection order follows the keys (best first); shuffle so training sees no accidental curriculum.
         int[] perm = shuffled(docs.length, seed * 31 + stage);
+        int[] next = {0};
+        return packed(() -> docs[perm[next[0]++ % docs.length]]);
+    }
+
+    /** Training sequences packed from the pool documents {@code nextDoc} yields, one after another. */
+    private Supplier<int[]> packed(IntSupplier nextDoc) {
         Packer packer = new Packer(cfg.getInt("model.context"), in.tokenizer().eosId());
-        return new java.util.Iterator<>() {
-            int next;
-
-            public boolean hasNext() {
-                return true;
-            }
-
-            public int[] next() {
-                while (!packer.ready()) packer.add(in.poolTokens()[docs[perm[next++ % docs.length]]]);
-                return packer.next();
-            }
+        return () -> {
+            while (!packer.ready()) packer.add(in.poolTokens()[nextDoc.getAsInt()]);
+            return packer.next();
         };
     }
 
@@ -385,7 +375,7 @@ public final class Pipeline {
     private String saveCheckpoint(Checkpoint c, String arm) {
         String base = "runs/" + run + "/" + arm + "/checkpoints/step-" + c.step() + "/";
         objects.put(base + "model", Checkpoint.tensorsToBytes(c.weights()));
-        objects.put(base + "optimizer", Checkpoint.tensorsToBytes(c.adamM().isEmpty() ? Map.of() : merged(c)));
+        objects.put(base + "optimizer", Checkpoint.tensorsToBytes(merged(c)));
         objects.put(base + "meta.json", c.metaJson().getBytes(StandardCharsets.UTF_8));
         state.put("run:" + run, Map.of("checkpoint", objects.ref(base), "arm", arm));
         return objects.ref(base);

@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -209,10 +208,5 @@ public final class RunConfig {
         public ConfigException(String message) {
             super(message);
         }
-    }
-
-    @Override
-    public String toString() {
-        return values.toString().toLowerCase(Locale.ROOT);
     }
 }
