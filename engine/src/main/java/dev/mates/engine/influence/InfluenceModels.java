@@ -17,4 +17,14 @@ public final class InfluenceModels {
                     "influence.backbone '" + backbone + "' is unknown; valid: " + String.join(", ", BACKBONES));
         };
     }
+
+    /** Restores a fitted model written by {@link InfluenceModel#save()} of the given backbone. */
+    public static InfluenceModel load(String backbone, byte[] state) {
+        return switch (backbone == null ? "" : backbone) {
+            case "ngram" -> HashedNgramInfluenceModel.load(state);
+            case "minilm-int8", "minilm-fp32" -> EncoderInfluenceModel.load(state);
+            default -> throw new IllegalArgumentException(
+                    "influence.backbone '" + backbone + "' is unknown; valid: " + String.join(", ", BACKBONES));
+        };
+    }
 }
