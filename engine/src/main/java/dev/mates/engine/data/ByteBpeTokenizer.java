@@ -301,6 +301,7 @@ public final class ByteBpeTokenizer implements Tokenizer {
 
     // ---- serialization --------------------------------------------------------------------------------------
 
+    @Override
     public byte[] toBytes() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(12 + merges.length * 8);
         try (DataOutputStream out = new DataOutputStream(bytes)) {

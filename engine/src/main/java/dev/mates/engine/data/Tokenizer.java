@@ -10,4 +10,7 @@ public interface Tokenizer {
 
     /** Separates documents when they are packed into one sequence. */
     int eosId();
+
+    /** Serialized form, so a remote role rebuilds the same tokenizer (see ByteBpeTokenizer.fromBytes). */
+    byte[] toBytes();
 }

@@ -41,19 +41,19 @@ public final class EmbeddedRoles implements Pipeline.Roles {
     }
 
     @Override
-    public OracleProber oracle(Trainer trainer, TokenBatch reference, String method) {
+    public OracleProber oracle(Trainer trainer, TokenBatch reference, String method, Pipeline.Stage stage) {
         int evalBatch = cfg.getInt("oracle.eval_batch");
         return method.equals("first-order") ? new FirstOrderOracle(trainer, reference, tokenizer, evalBatch)
                 : new ExactOracle(trainer, reference, tokenizer, evalBatch);
     }
 
     @Override
-    public InfluenceModel influenceModel(int stage) {
-        return InfluenceModels.create(cfg.get("influence.backbone"), cfg.getLong("seed") * 1000 + stage);
+    public InfluenceModel influenceModel(Pipeline.Stage stage) {
+        return InfluenceModels.create(cfg.get("influence.backbone"), cfg.getLong("seed") * 1000 + stage.stage());
     }
 
     @Override
-    public Scorer scorer(InfluenceModel model) {
+    public Scorer scorer(InfluenceModel model, Pipeline.Stage stage) {
         return new BatchedScorer(model, 64);
     }
 

@@ -20,7 +20,6 @@ import dev.mates.engine.train.TokenBatch;
 import dev.mates.engine.train.Trainer;
 import dev.mates.engine.util.Correlation;
 import dev.mates.engine.util.Progress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -43,17 +42,52 @@ import java.util.function.Supplier;
 public final class Pipeline {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Builds the stage's roles; an arm needs a fresh influence model per stage (the paper refits each stage). */
+    /**
+     * Builds the stage's roles; an arm needs a fresh influence model per stage (the paper refits each stage).
+     * Embedded roles are local objects; distributed roles are gRPC clients that find the run's stored artefacts
+     * through the {@link Stage} (run, arm, stage, checkpoint key; layout in {@link RunArtifacts}).
+     */
     public interface Roles {
         Trainer trainer();
 
-        OracleProber oracle(Trainer trainer, TokenBatch reference, String method);
+        OracleProber oracle(Trainer trainer, TokenBatch reference, String method, Stage stage);
 
-        InfluenceModel influenceModel(int stage);
+        InfluenceModel influenceModel(Stage stage);
 
-        Scorer scorer(InfluenceModel model);
+        Scorer scorer(InfluenceModel model, Stage stage);
 
         Selector selector(String name);
+    }
+
+    /** Where the loop is: which run, arm and stage, and the object key of the checkpoint the stage starts from. */
+    public record Stage(String run, String arm, int stage, String checkpointKey) {}
+
+    /** Observes a run (progress for `mates run --remote`, metrics) and may cancel it between steps. */
+    public interface Listener {
+        default void phase(String phase, String arm, int stage, long step) {}
+
+        default void progress(String label, long done, long total, String unit, String detail) {}
+
+        default void log(String line) {}
+
+        /** Polled between training steps and phases; true stops the run with {@link CancelledException}. */
+        default boolean cancelled() {
+            return false;
+        }
+    }
+
+    /** The run was cancelled through its {@link Listener}; its state and checkpoints stay resumable. */
+    public static final class CancelledException extends RuntimeException {
+        public CancelledException(String run) {
+            super("run " + run + " was cancelled");
+        }
+    }
+
+    /** A stored resume point does not fit this run (another config, or a corrupt partial report). */
+    public static final class ResumeException extends RuntimeException {
+        public ResumeException(String message) {
+            super(message);
+        }
     }
 
     private final RunConfig cfg;
@@ -63,6 +97,8 @@ public final class Pipeline {
     private final StateStore state;
     private final String run;
     private final ObjectNode report = JSON.createObjectNode();
+    private Listener listener = new Listener() {};
+    private String currentArm = "";
 
     public Pipeline(String run, RunConfig cfg, RunInputs in, Roles roles, ObjectStore objects, StateStore state) {
         this.run = run;
@@ -71,6 +107,45 @@ public final class Pipeline {
         this.roles = roles;
         this.objects = objects;
         this.state = state;
+    }
+
+    public Pipeline listener(Listener l) {
+        this.listener = l;
+        return this;
+    }
+
+    /** What a resumed run restarts from: read from the run's state hash and its partial report. */
+    private record ResumePoint(int armIndex, int stage, String checkpointKey, String warmKey, ObjectNode partial) {}
+
+    private ResumePoint resumePoint() {
+        Map<String, String> st = state.get(RunArtifacts.stateKey(run));
+        if (!st.containsKey("resume_stage") || !objects.exists(RunArtifacts.partialReportKey(run))) return null;
+        ObjectNode partial = (ObjectNode) RunArtifacts.parse(
+                RunArtifacts.require(objects, RunArtifacts.partialReportKey(run)), RunArtifacts.partialReportKey(run));
+        if (!JSON.valueToTree(cfg.asMap()).equals(partial.path("report").path("config"))) {
+            throw new ResumeException("run " + run + " was started with another config; resume it with the same "
+                    + "config, or start a new run id");
+        }
+        return new ResumePoint(Integer.parseInt(st.get("resume_arm_index")), Integer.parseInt(st.get("resume_stage")),
+                st.get("resume_checkpoint"), st.get("warm_checkpoint"), partial);
+    }
+
+    /** Saves where a resumed run would restart: this arm/stage, from {@code ckKey}, with the report so far. */
+    private void saveResumePoint(int armIndex, int stage, String ckKey, String warmKey, ArrayNode warmCurve,
+                                 ArrayNode curve, double overheadSeconds, double overheadFlops) {
+        ObjectNode partial = JSON.createObjectNode();
+        partial.set("report", report);
+        partial.set("warm_curve", warmCurve);
+        partial.set("curve", curve);
+        partial.put("overhead_seconds", overheadSeconds);
+        partial.put("overhead_flops", overheadFlops);
+        objects.put(RunArtifacts.partialReportKey(run), RunArtifacts.json(partial));
+        state.put(RunArtifacts.stateKey(run), Map.of("resume_arm_index", Integer.toString(armIndex),
+                "resume_stage", Integer.toString(stage), "resume_checkpoint", ckKey, "warm_checkpoint", warmKey));
+    }
+
+    private void checkCancelled() {
+        if (listener.cancelled()) throw new CancelledException(run);
     }
 
     /** Runs the arms and returns report.json as a tree (schema: docs/report-schema.md). */
@@ -109,27 +184,71 @@ public final class Pipeline {
         data.put("candidate_pool", poolSize);
         data.put("tokenizer_vocab", in.tokenizer().vocabSize());
 
+        // The artefacts a remote role needs to rebuild this run's model, tokenizer and reference set.
+        objects.put(RunArtifacts.configKey(run), RunArtifacts.configBytes(cfg));
+        objects.put(RunArtifacts.tokenizerKey(run), in.tokenizer().toBytes());
+        objects.put(RunArtifacts.referenceKey(run), RunArtifacts.documentsToJsonl(in.reference()));
+
+        ResumePoint resume = resumePoint();
         ObjectNode arms = report.putObject("arms");
         ArrayNode stageReports = report.putArray("stages");
+        if (resume != null) {
+            ObjectNode old = (ObjectNode) resume.partial.get("report");
+            arms.setAll((ObjectNode) old.get("arms"));
+            stageReports.addAll((ArrayNode) old.get("stages"));
+            listener.log("resuming run " + run + " at arm " + resume.armIndex + ", stage " + resume.stage
+                    + " from " + objects.ref(resume.checkpointKey));
+        }
         try (Trainer trainer = roles.trainer()) {
             report.put("model_parameters", trainer.config().parameterCount());
             Cursor cursor = new Cursor(stream);
-            ArrayNode warmCurve = JSON.createArrayNode();
-            phase("warmup", 0, 0);
-            trainSteps(trainer, "warm-up", warmup, randomStream(cursor), reference, heldout, warmCurve);
-            Checkpoint warm = trainer.checkpoint().withDataCursor(cursor.pos);
-            String warmRef = saveCheckpoint(warm, "shared");
-            int streamAfterWarmup = cursor.pos;
+            ArrayNode warmCurve;
+            Checkpoint warm;
+            String warmKey;
+            if (resume == null) {
+                warmCurve = JSON.createArrayNode();
+                currentArm = "shared";
+                phase("warmup", 0, 0);
+                trainSteps(trainer, "warm-up", warmup, randomStream(cursor), reference, heldout, warmCurve);
+                warm = trainer.checkpoint().withDataCursor(cursor.pos);
+                warmKey = saveCheckpoint(warm, "shared");
+            } else {
+                warmCurve = (ArrayNode) resume.partial.get("warm_curve");
+                warmKey = resume.warmKey;
+                warm = RunArtifacts.readCheckpoint(objects, warmKey);
+            }
+            int streamAfterWarmup = (int) warm.dataCursor();
 
             List<String> armNames = new ArrayList<>(List.of(selectorName));
             if (!baseline.equals("none") && !baseline.equals(selectorName)) armNames.add(baseline);
-            for (String arm : armNames) {
-                trainer.restore(warm);
-                cursor.pos = streamAfterWarmup;
+            for (int armIndex = 0; armIndex < armNames.size(); armIndex++) {
+                String arm = armNames.get(armIndex);
+                currentArm = arm;
+                if (resume != null && armIndex < resume.armIndex) continue;
                 ArrayNode curve = warmCurve.deepCopy();
                 double overheadSeconds = 0;
                 double overheadFlops = 0;
-                for (int s = 1; s <= stages; s++) {
+                int firstStage = 1;
+                if (resume != null && armIndex == resume.armIndex) {
+                    Checkpoint from = RunArtifacts.readCheckpoint(objects, resume.checkpointKey);
+                    trainer.restore(from);
+                    cursor.pos = (int) from.dataCursor();
+                    curve = (ArrayNode) resume.partial.get("curve");
+                    overheadSeconds = resume.partial.get("overhead_seconds").asDouble();
+                    overheadFlops = resume.partial.get("overhead_flops").asDouble();
+                    firstStage = resume.stage;
+                } else {
+                    trainer.restore(warm);
+                    cursor.pos = streamAfterWarmup;
+                }
+                for (int s = firstStage; s <= stages; s++) {
+                    checkCancelled();
+                    // The stage's resume point: its starting checkpoint (with the data cursor) and the report so far.
+                    String ckKey = (resume != null && armIndex == resume.armIndex && s == resume.stage)
+                            ? resume.checkpointKey : saveCheckpoint(trainer.checkpoint().withDataCursor(cursor.pos), arm);
+                    saveResumePoint(armIndex, s, ckKey, warmKey, warmCurve, curve, overheadSeconds, overheadFlops);
+                    String ckRef = objects.ref(ckKey);
+                    Stage stage = new Stage(run, arm, s, ckKey);
                     ObjectNode sr = arm.equals(selectorName) ? stageReports.addObject() : null;
                     if (sr != null) {
                         sr.put("stage", s);
@@ -139,15 +258,15 @@ public final class Pipeline {
                     List<Document> pool = docs(candidates);
                     double[] scores = new double[pool.size()];
                     String modelRef = null;
-                    String ckRef = saveCheckpoint(trainer.checkpoint().withDataCursor(cursor.pos), arm);
                     if (!arm.equals("random")) {
                         int[] stageProbes = Arrays.copyOfRange(probeIdx, Math.min(probeIdx.length, (s - 1) * probes),
                                 Math.min(probeIdx.length, s * probes));
-                        Overhead o = probeFitScore(trainer, reference, docs(stageProbes), pool, s, arm, scores, sr);
+                        Overhead o = probeFitScore(trainer, reference, docs(stageProbes), pool, stage, scores, sr);
                         overheadSeconds += o.seconds;
                         overheadFlops += o.flops;
                         modelRef = o.modelRef;
                     }
+                    checkCancelled();
                     phase("select", s, trainer.step());
                     Selector selector = roles.selector(arm);
                     Selection sel = selector.begin(Math.min(k, pool.size()), seed, s);
@@ -164,7 +283,7 @@ public final class Pipeline {
                     double tau = arm.equals("random") ? 0 : cfg.getDouble("selection.tau");
                     SelectionManifest manifest = new SelectionManifest(run, s, selector.name(), seed, tau, chosen.length,
                             pool.size(), ckRef, modelRef, ids, composition);
-                    String manifestKey = "runs/" + run + "/" + arm + "/stages/" + s + "/selection.json";
+                    String manifestKey = RunArtifacts.manifestKey(run, arm, s);
                     objects.put(manifestKey, json(manifest));
                     if (sr != null) {
                         ObjectNode se = sr.putObject("selection");
@@ -201,17 +320,21 @@ public final class Pipeline {
         }
         phase("done", stages, 0);
         report.set("token_efficiency", tokenEfficiency(arms, selectorName, baseline));
+        objects.put(RunArtifacts.reportKey(run), RunArtifacts.json(report));
         return report;
     }
 
     private record Overhead(double seconds, double flops, String modelRef) {}
 
     private Overhead probeFitScore(Trainer trainer, TokenBatch reference, List<Document> probeDocs, List<Document> pool,
-                                   int s, String arm, double[] scoresOut, ObjectNode sr) {
+                                   Stage stage, double[] scoresOut, ObjectNode sr) {
+        int s = stage.stage();
+        String arm = stage.arm();
         String method = cfg.get("oracle.method");
         long t0 = System.nanoTime();
         phase("probe", s, trainer.step());
-        double[] influence = roles.oracle(trainer, reference, method).probe(probeDocs);
+        double[] influence = roles.oracle(trainer, reference, method, stage).probe(probeDocs);
+        checkCancelled();
         double probeSeconds = (System.nanoTime() - t0) / 1e9;
         double n = trainer.config().parameterCount();
         double probeTokens = probeDocs.stream().mapToDouble(d -> Math.min(trainer.config().context(),
@@ -220,13 +343,7 @@ public final class Pipeline {
         double probeFlops = method.equals("exact")
                 ? 6 * n * probeTokens + 2 * n * refTokens * probeDocs.size()
                 : 6 * n * probeTokens + 6 * n * refTokens;
-        StringBuilder labels = new StringBuilder();
-        for (int i = 0; i < probeDocs.size(); i++) {
-            labels.append(String.format(Locale.ROOT, "{\"id\":%s,\"influence\":%.9g}%n",
-                    JSON.valueToTree(probeDocs.get(i).id()).toString(), influence[i]));
-        }
-        String base = "runs/" + run + "/" + arm + "/stages/" + s + "/";
-        objects.put(base + "oracle.jsonl", labels.toString().getBytes(StandardCharsets.UTF_8));
+        objects.put(RunArtifacts.labelsKey(run, arm, s), RunArtifacts.labelsToJsonl(probeDocs, influence));
 
         ObjectNode o = sr.putObject("oracle");
         o.put("method", method);
@@ -238,16 +355,17 @@ public final class Pipeline {
                 - Math.pow(Arrays.stream(influence).average().orElse(0), 2)));
         int compare = Math.min(cfg.getInt("oracle.compare_first_order"), probeDocs.size());
         if (method.equals("exact") && compare >= 3) {
-            double[] approx = roles.oracle(trainer, reference, "first-order").probe(probeDocs.subList(0, compare));
+            double[] approx = roles.oracle(trainer, reference, "first-order", stage).probe(probeDocs.subList(0, compare));
             o.put("first_order_spearman", Correlation.spearman(Arrays.copyOf(influence, compare), approx));
             o.put("first_order_compared", compare);
         }
 
+        checkCancelled();
         phase("fit", s, trainer.step());
-        InfluenceModel model = roles.influenceModel(s);
+        InfluenceModel model = roles.influenceModel(stage);
         FitReport fit = model.fit(probeDocs, influence, cfg.getLong("seed") * 1000 + s);
-        String modelKey = base + "influence-model/" + model.backbone() + ".bin";
-        objects.put(modelKey, model.save());
+        String modelKey = RunArtifacts.modelKey(run, arm, s, model.backbone());
+        if (!objects.exists(modelKey)) objects.put(modelKey, model.save()); // a remote fit wrote it already
         ObjectNode f = sr.putObject("influence");
         f.put("backbone", fit.backbone());
         f.put("train", fit.trainSize());
@@ -259,12 +377,15 @@ public final class Pipeline {
         f.put("seconds", fit.seconds());
         double fitFlops = probeDocs.stream().mapToDouble(d -> model.flopsPerDoc(tokenCount(d))).sum();
         f.put("flops", fitFlops);
-        System.err.printf(Locale.ROOT, "stage %d    influence model %s: val Spearman %.3f, Pearson %.3f (best epoch %d/%d)%n",
+        String fitLine = String.format(Locale.ROOT, "stage %d    influence model %s: val Spearman %.3f, Pearson %.3f (best epoch %d/%d)",
                 s, fit.backbone(), fit.valSpearman(), fit.valPearson(), fit.bestEpoch(), fit.epochs());
+        System.err.println(fitLine);
+        listener.log(fitLine);
 
+        checkCancelled();
         phase("score", s, trainer.step());
         long t1 = System.nanoTime();
-        double[] scores = roles.scorer(model).score(pool);
+        double[] scores = roles.scorer(model, stage).score(pool);
         System.arraycopy(scores, 0, scoresOut, 0, scores.length);
         double scoreSeconds = (System.nanoTime() - t1) / 1e9;
         double scoreFlops = pool.stream().mapToDouble(d -> model.flopsPerDoc(tokenCount(d))).sum();
@@ -297,16 +418,21 @@ public final class Pipeline {
             double loss = trainer.trainStep(TokenBatch.ofSequences(seqs));
             lossSum += loss;
             bar.step(1);
-            bar.status(String.format(Locale.ROOT, "loss %.3f | %.0f tok/s", loss, bar.rate() * batch * context));
+            String status = String.format(Locale.ROOT, "loss %.3f | %.0f tok/s", loss, bar.rate() * batch * context);
+            bar.status(status);
+            listener.progress(label, i + 1, steps, "steps", status);
+            checkCancelled();
             if (trainer.step() % interval == 0 || i == steps - 1) {
                 curve.add(evalPoint(trainer, reference, heldout, evalBatch));
             }
         }
         ObjectNode last = (ObjectNode) curve.get(curve.size() - 1);
-        bar.done(String.format(Locale.ROOT, "mean train loss %.3f, reference %.4f%s, %.0f tok/s", lossSum / Math.max(1, steps),
+        String summary = String.format(Locale.ROOT, "mean train loss %.3f, reference %.4f%s, %.0f tok/s", lossSum / Math.max(1, steps),
                 last.get("reference_loss").asDouble(),
                 last.has("heldout_loss") ? String.format(Locale.ROOT, ", held-out %.4f", last.get("heldout_loss").asDouble()) : "",
-                bar.rate() * batch * context));
+                bar.rate() * batch * context);
+        bar.done(summary);
+        listener.log(label + ": " + summary);
     }
 
     private ObjectNode evalPoint(Trainer trainer, TokenBatch reference, TokenBatch heldout, int evalBatch) {
@@ -372,24 +498,18 @@ public final class Pipeline {
         return out;
     }
 
+    /** Writes a checkpoint and returns its key (a folder-like prefix ending in '/'). */
     private String saveCheckpoint(Checkpoint c, String arm) {
-        String base = "runs/" + run + "/" + arm + "/checkpoints/step-" + c.step() + "/";
-        objects.put(base + "model", Checkpoint.tensorsToBytes(c.weights()));
-        objects.put(base + "optimizer", Checkpoint.tensorsToBytes(merged(c)));
-        objects.put(base + "meta.json", c.metaJson().getBytes(StandardCharsets.UTF_8));
-        state.put("run:" + run, Map.of("checkpoint", objects.ref(base), "arm", arm));
-        return objects.ref(base);
-    }
-
-    private static Map<String, float[]> merged(Checkpoint c) {
-        Map<String, float[]> m = new java.util.LinkedHashMap<>();
-        c.adamM().forEach((k, v) -> m.put("m/" + k, v));
-        c.adamV().forEach((k, v) -> m.put("v/" + k, v));
-        return m;
+        String base = RunArtifacts.checkpointKey(run, arm, c.step());
+        RunArtifacts.writeCheckpoint(objects, base, c);
+        state.put(RunArtifacts.stateKey(run), Map.of("checkpoint", objects.ref(base), "arm", arm));
+        return base;
     }
 
     private void phase(String phase, int stage, long step) {
-        state.put("run:" + run, Map.of("phase", phase, "stage", Integer.toString(stage), "step", Long.toString(step)));
+        state.put(RunArtifacts.stateKey(run), Map.of("phase", phase, "stage", Integer.toString(stage),
+                "step", Long.toString(step), "arm", currentArm));
+        listener.phase(phase, currentArm, stage, step);
     }
 
     private static byte[] json(Object o) {

@@ -40,6 +40,10 @@ class OracleTest {
         public int eosId() {
             return 256;
         }
+
+        public byte[] toBytes() {
+            throw new UnsupportedOperationException("test tokenizer is not serialized");
+        }
     };
 
     static final GptConfig CFG = new GptConfig("test", 257, 32, 32, 2, 4);
