@@ -2,9 +2,9 @@ package dev.mates.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mates.engine.data.DemoCorpus;
 import dev.mates.engine.data.Rejects;
 import dev.mates.engine.pipeline.EmbeddedRoles;
+import dev.mates.engine.pipeline.RunData;
 import dev.mates.engine.pipeline.Pipeline;
 import dev.mates.engine.pipeline.RunConfig;
 import dev.mates.engine.pipeline.RunInputs;
@@ -60,27 +60,17 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!EmbeddedRoles.SELECTORS.contains(selector)) {
-            throw new IllegalArgumentException("--selector: unknown '" + selector + "'; choose one of " + EmbeddedRoles.SELECTORS);
-        }
-        if (!baseline.equals("random") && !baseline.equals("none")) {
-            throw new IllegalArgumentException("--baseline: must be 'random' or 'none', got '" + baseline + "'");
-        }
+        RunData.checkSelectors(selector, baseline);
         Map<String, String> overrides = new LinkedHashMap<>(set);
         if (seed != null) overrides.put("seed", Long.toString(seed));
         RunConfig cfg = RunConfig.load(config, quick, overrides);
         long t0 = System.nanoTime();
         Files.createDirectories(out);
-        boolean demo = pool.isEmpty() && reference.isEmpty() && heldout.isEmpty();
-        if (!demo && pool.isEmpty()) throw new IllegalArgumentException("--pool: missing (give --pool with --reference, or no data flags for the demo)");
-        if (demo) {
-            System.err.println("demo: building the Europarl + web-noise corpus in " + out.resolve("demo"));
-            DemoCorpus.Files files = DemoCorpus.build(out.resolve("demo"), cfg.getLong("seed"), cfg.getInt("demo.max_chars"),
-                    cfg.getInt("demo.reference_docs"), cfg.getInt("demo.heldout_docs"));
-            pool = List.of(files.pool().toString());
-            reference = List.of(files.reference().toString());
-            heldout = List.of(files.heldout().toString());
-        }
+        RunData data = RunData.resolve(pool, reference, heldout, cfg, out);
+        boolean demo = data.demo();
+        pool = data.pool();
+        reference = data.reference();
+        heldout = data.heldout();
         String run = String.format(Locale.ROOT, "%s-seed%d", demo ? "demo" : "run", cfg.getLong("seed"));
         Path rejectsFile = out.resolve("rejects.jsonl");
         ObjectNode report;

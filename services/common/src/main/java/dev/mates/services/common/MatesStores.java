@@ -1,0 +1,114 @@
+package dev.mates.services.common;
+
+import dev.mates.adapters.redis.RedisShardQueue;
+import dev.mates.adapters.redis.RedisStateStore;
+import dev.mates.adapters.s3.S3ObjectStore;
+import dev.mates.engine.store.ObjectStore;
+import dev.mates.engine.store.StateStore;
+import dev.mates.engine.store.StoreUnavailableException;
+import io.quarkus.logging.Log;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import java.time.Duration;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import redis.clients.jedis.JedisPooled;
+
+/**
+ * The stores of a service, built from configuration (docs/operations.md lists every key and its env var):
+ * the object store (S3/MinIO) for artefacts, Redis for run state and the scoring queue. Beans are created on
+ * first use, so a service that never touches Redis never connects to it.
+ */
+@ApplicationScoped
+public class MatesStores {
+    @ConfigProperty(name = "mates.object-store.endpoint", defaultValue = "http://127.0.0.1:9000")
+    String endpoint;
+    @ConfigProperty(name = "mates.object-store.bucket", defaultValue = "mates")
+    String bucket;
+    @ConfigProperty(name = "mates.object-store.access-key", defaultValue = "minioadmin")
+    String accessKey;
+    @ConfigProperty(name = "mates.object-store.secret-key", defaultValue = "minioadmin")
+    String secretKey;
+    @ConfigProperty(name = "mates.object-store.region", defaultValue = "us-east-1")
+    String region;
+    @ConfigProperty(name = "mates.redis.uri", defaultValue = "redis://127.0.0.1:6379")
+    String redisUri;
+    @ConfigProperty(name = "mates.redis.key-prefix", defaultValue = "mates:")
+    String keyPrefix;
+    @ConfigProperty(name = "mates.queue.stream", defaultValue = "mates:score:shards")
+    String stream;
+    @ConfigProperty(name = "mates.queue.group", defaultValue = "scorers")
+    String group;
+    @ConfigProperty(name = "mates.queue.dead-letter-stream", defaultValue = "mates:score:dead")
+    String deadLetter;
+    @ConfigProperty(name = "mates.queue.max-deliveries", defaultValue = "3")
+    int maxDeliveries;
+    @ConfigProperty(name = "mates.queue.claim-idle", defaultValue = "30s")
+    Duration claimIdle;
+
+    @Produces
+    @Singleton
+    S3ObjectStore s3() {
+        S3ObjectStore s3 = new S3ObjectStore(endpoint, accessKey, secretKey, bucket, region);
+        try {
+            s3.ensureBucket();
+        } catch (StoreUnavailableException e) {
+            // Not fatal: readiness reports DOWN and the bucket is created on a later check.
+            Log.warnf("object store not reachable yet: %s", e.getMessage());
+        }
+        return s3;
+    }
+
+    void closeS3(@Disposes S3ObjectStore s3) {
+        s3.close();
+    }
+
+    @Produces
+    @Singleton
+    ObjectStore objectStore(S3ObjectStore s3) {
+        return s3;
+    }
+
+    @Produces
+    @Singleton
+    JedisPooled jedis() {
+        return RedisStateStore.connect(redisUri);
+    }
+
+    void closeJedis(@Disposes JedisPooled jedis) {
+        jedis.close();
+    }
+
+    @Produces
+    @Singleton
+    RedisStateStore redisState(JedisPooled jedis) {
+        return new RedisStateStore(jedis, redisUri, keyPrefix);
+    }
+
+    @Produces
+    @Singleton
+    StateStore stateStore(RedisStateStore redis) {
+        return redis;
+    }
+
+    @Produces
+    @Singleton
+    RedisShardQueue queue(JedisPooled jedis) {
+        RedisShardQueue q = new RedisShardQueue(jedis, stream, group, deadLetter, maxDeliveries, claimIdle.toMillis());
+        try {
+            q.ensureGroup();
+        } catch (RuntimeException e) {
+            Log.warnf("scoring queue not reachable yet: %s", e.getMessage());
+        }
+        return q;
+    }
+
+    public String bucket() {
+        return bucket;
+    }
+
+    public String redisUri() {
+        return redisUri;
+    }
+}

@@ -1,0 +1,154 @@
+package dev.mates.services.scorer;
+
+import dev.mates.adapters.redis.RedisShardQueue;
+import dev.mates.engine.data.Document;
+import dev.mates.engine.influence.InfluenceModel;
+import dev.mates.engine.pipeline.RunArtifacts;
+import dev.mates.engine.score.BatchedScorer;
+import dev.mates.engine.store.ObjectStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * Scorer workers of the bulk path: each claims a shard from the Redis Stream (its consumer group; shards of dead
+ * workers are taken over by XAUTOCLAIM), reads the shard's documents and the stage's model from the object store,
+ * writes the shard's scores, and only then acknowledges. A shard that keeps failing ends in the dead-letter
+ * stream. A stream entry's fields (written by the trainer): task, done_set, docs, model, backbone, out.
+ */
+@ApplicationScoped
+public class ShardWorkers {
+    @Inject
+    RedisShardQueue queue;
+    @Inject
+    ObjectStore store;
+    @Inject
+    ScorerModels models;
+    @Inject
+    MeterRegistry registry;
+    @ConfigProperty(name = "mates.scorer.workers", defaultValue = "1")
+    int workers;
+    @ConfigProperty(name = "mates.scorer.claim-block", defaultValue = "2s")
+    Duration block;
+    @ConfigProperty(name = "mates.scorer.consumer", defaultValue = "")
+    Optional<String> consumerName;
+    @ConfigProperty(name = "mates.scorer.max-batch", defaultValue = "64")
+    int batch;
+
+    private final List<Thread> threads = new ArrayList<>();
+    private final AtomicLong completedHere = new AtomicLong();
+    private volatile boolean running;
+    private Counter docs;
+    private Counter shards;
+    private Counter duplicates;
+    private Counter failures;
+
+    void start(@Observes StartupEvent e) {
+        docs = registry.counter("mates.scorer.shard.documents");
+        shards = registry.counter("mates.scorer.shards.completed");
+        duplicates = registry.counter("mates.scorer.shards.duplicate");
+        failures = registry.counter("mates.scorer.shards.failed");
+        registry.gauge("mates.queue.pending", queue, q -> safe(q::pending));
+        registry.gauge("mates.queue.lag", queue, q -> safe(q::lag));
+        registry.gauge("mates.queue.length", queue, q -> safe(q::length));
+        running = true;
+        String base = consumerName.filter(s -> !s.isBlank())
+                .orElse(System.getenv().getOrDefault("HOSTNAME", "scorer") + "-" + ManagementFactory.getRuntimeMXBean().getName());
+        for (int i = 0; i < workers; i++) {
+            String consumer = base + "-" + i;
+            Thread t = new Thread(() -> loop(consumer), "mates-shard-worker-" + i);
+            t.setDaemon(true);
+            t.start();
+            threads.add(t);
+        }
+        if (workers > 0) Log.infof("%d shard worker(s) consuming %s (group %s) as %s-*", workers, queue.stream(), queue.group(), base);
+    }
+
+    void stop(@Observes ShutdownEvent e) {
+        running = false;
+        threads.forEach(Thread::interrupt);
+    }
+
+    public long completedHere() {
+        return completedHere.get();
+    }
+
+    private void loop(String consumer) {
+        long backoff = 500;
+        while (running) {
+            Optional<RedisShardQueue.Claim> claim;
+            try {
+                queue.ensureGroup();
+                claim = queue.claim(consumer, block.toMillis());
+                backoff = 500;
+            } catch (RuntimeException ex) {
+                if (!running) return;
+                Log.warnf("queue unavailable (%s); retrying in %d ms", ex.getMessage(), backoff);
+                sleep(backoff);
+                backoff = Math.min(10_000, backoff * 2);
+                continue;
+            }
+            claim.ifPresent(c -> process(consumer, c));
+        }
+    }
+
+    private void process(String consumer, RedisShardQueue.Claim c) {
+        Map<String, String> f = c.fields();
+        try {
+            List<Document> shard = RunArtifacts.documentsFromJsonl(RunArtifacts.require(store, required(f, "docs")), f.get("docs"));
+            InfluenceModel model = models.get(required(f, "model"), required(f, "backbone"));
+            double[] scores = new BatchedScorer(model, batch).score(shard);
+            store.put(required(f, "out"), RunArtifacts.scoresToJsonl(shard, scores));
+            if (queue.complete(c)) {
+                completedHere.incrementAndGet();
+                shards.increment();
+                docs.increment(shard.size());
+            } else {
+                duplicates.increment(); // another worker finished the same shard first: counted once, by it
+            }
+        } catch (RuntimeException ex) {
+            failures.increment();
+            Log.warnf("%s: shard %s failed (delivery %d): %s", consumer, c.task(), c.deliveries(), ex.getMessage());
+            try {
+                queue.fail(c, ex.getClass().getSimpleName() + ": " + ex.getMessage());
+            } catch (RuntimeException ignored) {
+                // the shard stays pending and is reclaimed after the idle time
+            }
+        }
+    }
+
+    private static String required(Map<String, String> f, String field) {
+        String v = f.get(field);
+        if (v == null || v.isBlank()) throw new IllegalArgumentException("shard entry without '" + field + "'");
+        return v;
+    }
+
+    private static double safe(java.util.function.LongSupplier s) {
+        try {
+            return s.getAsLong();
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

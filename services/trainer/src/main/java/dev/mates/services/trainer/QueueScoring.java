@@ -1,0 +1,102 @@
+package dev.mates.services.trainer;
+
+import dev.mates.adapters.redis.RedisShardQueue;
+import dev.mates.engine.data.Document;
+import dev.mates.engine.pipeline.Pipeline;
+import dev.mates.engine.pipeline.RunArtifacts;
+import dev.mates.engine.store.ObjectStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Scores a stage's candidate pool through the scoring queue: writes the pool as shards to the object store, adds
+ * one stream entry per shard, waits until every shard's task is in the stage's done-set (each counted once,
+ * however many workers raced on it), then reads the per-shard scores back in pool order. A shard that reaches
+ * the dead-letter stream fails the stage with the shard and the reason named; nothing waits forever.
+ */
+final class QueueScoring {
+    private final ObjectStore store;
+    private final RedisShardQueue queue;
+    private final Pipeline.Stage stage;
+    private final String modelKey;
+    private final String backbone;
+    private final int shardSize;
+    private final long timeoutMillis;
+    private final Pipeline.Listener listener;
+    private final BooleanSupplier cancelled;
+    private final String doneSet;
+
+    QueueScoring(ObjectStore store, RedisShardQueue queue, String doneSetPrefix, Pipeline.Stage stage, String modelKey,
+                 String backbone, int shardSize, long timeoutMillis, Pipeline.Listener listener, BooleanSupplier cancelled) {
+        this.store = store;
+        this.queue = queue;
+        this.stage = stage;
+        this.modelKey = modelKey;
+        this.backbone = backbone;
+        this.shardSize = Math.max(1, shardSize);
+        this.timeoutMillis = timeoutMillis;
+        this.listener = listener;
+        this.cancelled = cancelled;
+        this.doneSet = doneSetPrefix + "run:" + stage.run() + ":" + stage.arm() + ":stage:" + stage.stage() + ":done";
+    }
+
+    String task(int shard) {
+        return stage.run() + "/" + stage.arm() + "/" + stage.stage() + "/shard-" + shard;
+    }
+
+    double[] score(List<Document> pool) {
+        int shards = (pool.size() + shardSize - 1) / shardSize;
+        List<List<Document>> parts = new ArrayList<>();
+        queue.ensureGroup();
+        for (int k = 0; k < shards; k++) {
+            List<Document> part = pool.subList(k * shardSize, Math.min(pool.size(), (k + 1) * shardSize));
+            parts.add(part);
+            String docsKey = RunArtifacts.shardKey(stage.run(), stage.arm(), stage.stage(), k);
+            store.put(docsKey, RunArtifacts.documentsToJsonl(part));
+            if (!queue.isDone(doneSet, task(k))) {
+                queue.enqueue(RemoteRoles.shardEntry(task(k), doneSet, docsKey, modelKey, backbone,
+                        RunArtifacts.shardScoresKey(stage.run(), stage.arm(), stage.stage(), k)));
+            }
+        }
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        long lastDone = -1;
+        while (true) {
+            long done = queue.doneCount(doneSet);
+            if (done != lastDone) {
+                listener.progress("scoring", done, shards, "shards", pool.size() + " docs via the scoring queue");
+                lastDone = done;
+            }
+            if (done >= shards) break;
+            for (Map<String, String> dead : queue.deadLetters()) {
+                String t = dead.get(RedisShardQueue.TASK);
+                if (t != null && t.startsWith(stage.run() + "/" + stage.arm() + "/" + stage.stage() + "/")
+                        && !queue.isDone(doneSet, t)) {
+                    throw new IllegalStateException("scoring shard " + t + " failed " + dead.getOrDefault("deliveries", "?")
+                            + " times and was moved to the dead-letter stream " + queue.deadLetterStream() + ": "
+                            + dead.getOrDefault("reason", "no reason recorded") + ". Fix the cause, then ResumeRun.");
+                }
+            }
+            if (cancelled.getAsBoolean()) throw new Pipeline.CancelledException(stage.run());
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("scoring stage " + stage.stage() + ": only " + done + " of " + shards
+                        + " shards done after " + timeoutMillis / 1000 + " s; are scorer workers running (queue "
+                        + queue.stream() + ", group " + queue.group() + ", pending " + queue.pending() + ")?");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Pipeline.CancelledException(stage.run());
+            }
+        }
+        double[] out = new double[pool.size()];
+        for (int k = 0; k < shards; k++) {
+            String key = RunArtifacts.shardScoresKey(stage.run(), stage.arm(), stage.stage(), k);
+            double[] s = RunArtifacts.scoresFromJsonl(RunArtifacts.require(store, key), parts.get(k), key);
+            System.arraycopy(s, 0, out, k * shardSize, s.length);
+        }
+        return out;
+    }
+}

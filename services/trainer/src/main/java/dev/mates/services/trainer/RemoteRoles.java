@@ -1,0 +1,228 @@
+package dev.mates.services.trainer;
+
+import dev.mates.adapters.redis.RedisShardQueue;
+import dev.mates.engine.data.Document;
+import dev.mates.engine.data.Tokenizer;
+import dev.mates.engine.influence.FitReport;
+import dev.mates.engine.influence.InfluenceModel;
+import dev.mates.engine.influence.InfluenceModels;
+import dev.mates.engine.oracle.OracleProber;
+import dev.mates.engine.pipeline.EmbeddedRoles;
+import dev.mates.engine.pipeline.Pipeline;
+import dev.mates.engine.pipeline.RunArtifacts;
+import dev.mates.engine.pipeline.RunConfig;
+import dev.mates.engine.score.Scorer;
+import dev.mates.engine.select.Selector;
+import dev.mates.engine.store.ObjectStore;
+import dev.mates.engine.train.TokenBatch;
+import dev.mates.engine.train.Trainer;
+import dev.mates.proto.v1.FitRequest;
+import dev.mates.proto.v1.FitResponse;
+import dev.mates.proto.v1.InfluenceModelGrpc;
+import dev.mates.proto.v1.OracleProberGrpc;
+import dev.mates.proto.v1.PredictRequest;
+import dev.mates.proto.v1.ProbeRequest;
+import dev.mates.proto.v1.ProbeResult;
+import dev.mates.services.common.Protos;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The distributed wiring of the engine's roles: the trainer is local (this service owns the model), oracle
+ * probing fans out over the OracleProber replicas, the influence model is fitted by the InfluenceModel service,
+ * scoring goes through the Redis Stream to scorer workers, and selection (cheap, exact) runs here on their
+ * scores. The algorithm is the engine's {@link Pipeline}: one code path, two wirings.
+ */
+final class RemoteRoles implements Pipeline.Roles {
+    private final RunConfig cfg;
+    private final Tokenizer tokenizer;
+    private final EmbeddedRoles local;
+    private final ObjectStore store;
+    private final List<ManagedChannel> probers;
+    private final ManagedChannel influence;
+    private final RedisShardQueue queue;
+    private final String doneSetPrefix;
+    private final int shardSize;
+    private final long scoreTimeoutMillis;
+    private final Pipeline.Listener listener;
+
+    RemoteRoles(RunConfig cfg, Tokenizer tokenizer, ObjectStore store, List<ManagedChannel> probers, ManagedChannel influence,
+                RedisShardQueue queue, String doneSetPrefix, int shardSize, long scoreTimeoutMillis, Pipeline.Listener listener) {
+        this.cfg = cfg;
+        this.tokenizer = tokenizer;
+        this.local = new EmbeddedRoles(cfg, tokenizer);
+        this.store = store;
+        this.probers = probers;
+        this.influence = influence;
+        this.queue = queue;
+        this.doneSetPrefix = doneSetPrefix;
+        this.shardSize = shardSize;
+        this.scoreTimeoutMillis = scoreTimeoutMillis;
+        this.listener = listener;
+    }
+
+    @Override
+    public Trainer trainer() {
+        return local.trainer();
+    }
+
+    @Override
+    public OracleProber oracle(Trainer trainer, TokenBatch reference, String method, Pipeline.Stage stage) {
+        return new OracleProber() {
+            @Override
+            public String method() {
+                return method;
+            }
+
+            @Override
+            public double[] probe(List<Document> probes) {
+                return probeRemote(probes, method, stage);
+            }
+        };
+    }
+
+    /** Splits the probes into contiguous parts, one per prober replica, probed in parallel; merged by index. */
+    private double[] probeRemote(List<Document> probes, String method, Pipeline.Stage stage) {
+        double[] out = new double[probes.size()];
+        Arrays.fill(out, Double.NaN);
+        if (probes.isEmpty()) return out;
+        int parts = Math.min(probers.size(), probes.size());
+        ExecutorService pool = Executors.newFixedThreadPool(parts);
+        try {
+            List<CompletableFuture<Void>> futures = new ArrayList<>();
+            long[] done = {0};
+            for (int p = 0; p < parts; p++) {
+                int from = (int) ((long) probes.size() * p / parts);
+                int to = (int) ((long) probes.size() * (p + 1) / parts);
+                ManagedChannel ch = probers.get(p);
+                futures.add(CompletableFuture.runAsync(() -> {
+                    ProbeRequest.Builder req = ProbeRequest.newBuilder().setRunId(stage.run()).setMethod(method)
+                            .setConfigRef(RunArtifacts.configKey(stage.run()))
+                            .setTokenizerRef(RunArtifacts.tokenizerKey(stage.run()))
+                            .setReferenceRef(RunArtifacts.referenceKey(stage.run()))
+                            .setCheckpointRef(stage.checkpointKey());
+                    for (int i = from; i < to; i++) req.addDocuments(Protos.toProto(probes.get(i)));
+                    Iterator<ProbeResult> it = OracleProberGrpc.newBlockingStub(ch).probe(req.build());
+                    while (it.hasNext()) {
+                        ProbeResult r = it.next();
+                        int idx = from + r.getIndex();
+                        if (r.getIndex() < 0 || idx >= to || !probes.get(idx).id().equals(r.getDocumentId())) {
+                            throw new IllegalStateException("prober " + ch.authority() + " answered for document '"
+                                    + r.getDocumentId() + "' at index " + r.getIndex() + ", which it was not sent");
+                        }
+                        out[idx] = r.getInfluence();
+                        synchronized (done) {
+                            done[0]++;
+                            listener.progress("probing", done[0], probes.size(), "probes", method + " oracle, "
+                                    + parts + " prober(s)");
+                        }
+                    }
+                }, pool));
+            }
+            for (CompletableFuture<Void> f : futures) f.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : e;
+        } finally {
+            pool.shutdownNow();
+        }
+        for (int i = 0; i < out.length; i++) {
+            if (Double.isNaN(out[i])) throw new IllegalStateException("no oracle result for probe '" + probes.get(i).id() + "'");
+        }
+        return out;
+    }
+
+    @Override
+    public InfluenceModel influenceModel(Pipeline.Stage stage) {
+        String backbone = cfg.get("influence.backbone");
+        String modelKey = RunArtifacts.modelKey(stage.run(), stage.arm(), stage.stage(), backbone);
+        InfluenceModel flops = InfluenceModels.create(backbone, 0); // only for flopsPerDoc: nothing is loaded
+        return new RemoteInfluenceModel(stage, backbone, modelKey, flops);
+    }
+
+    /** The stage's influence model, fitted and held by the InfluenceModel service. */
+    final class RemoteInfluenceModel implements InfluenceModel {
+        final Pipeline.Stage stage;
+        final String backbone;
+        final String modelKey;
+        final InfluenceModel flops;
+
+        RemoteInfluenceModel(Pipeline.Stage stage, String backbone, String modelKey, InfluenceModel flops) {
+            this.stage = stage;
+            this.backbone = backbone;
+            this.modelKey = modelKey;
+            this.flops = flops;
+        }
+
+        @Override
+        public String backbone() {
+            return backbone;
+        }
+
+        /** The Pipeline stored the labels (oracle.jsonl) before this call; the service fits on that object. */
+        @Override
+        public FitReport fit(List<Document> docs, double[] influence, long seed) {
+            String labels = RunArtifacts.labelsKey(stage.run(), stage.arm(), stage.stage());
+            if (!store.exists(labels)) store.put(labels, RunArtifacts.labelsToJsonl(docs, influence));
+            FitResponse r = InfluenceModelGrpc.newBlockingStub(RemoteRoles.this.influence).fit(FitRequest.newBuilder()
+                    .setRunId(stage.run()).setLabelsRef(labels).setBackbone(backbone).setSeed(seed).setModelRef(modelKey).build());
+            return Protos.fromProto(r.getMetrics());
+        }
+
+        @Override
+        public double[] predict(List<Document> docs) {
+            PredictRequest.Builder b = PredictRequest.newBuilder().setModelRef(modelKey).setBackbone(backbone);
+            docs.forEach(d -> b.addDocuments(Protos.toProto(d)));
+            return InfluenceModelGrpc.newBlockingStub(RemoteRoles.this.influence).predict(b.build())
+                    .getScoresList().stream().mapToDouble(Double::doubleValue).toArray();
+        }
+
+        @Override
+        public byte[] save() {
+            return RunArtifacts.require(store, modelKey);
+        }
+
+        @Override
+        public double flopsPerDoc(int tokens) {
+            return flops.flopsPerDoc(tokens);
+        }
+    }
+
+    @Override
+    public Scorer scorer(InfluenceModel model, Pipeline.Stage stage) {
+        if (!(model instanceof RemoteInfluenceModel m)) {
+            throw new IllegalArgumentException("the distributed scorer needs the stage's stored model, got " + model.getClass().getName());
+        }
+        return pool -> new QueueScoring(store, queue, doneSetPrefix, stage, m.modelKey, m.backbone, shardSize,
+                scoreTimeoutMillis, listener, listener::cancelled).score(pool);
+    }
+
+    @Override
+    public Selector selector(String name) {
+        return local.selector(name);
+    }
+
+    static Map<String, String> shardEntry(String task, String doneSet, String docs, String model, String backbone, String out) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put(RedisShardQueue.TASK, task);
+        f.put(RedisShardQueue.DONE_SET, doneSet);
+        f.put("docs", docs);
+        f.put("model", model);
+        f.put("backbone", backbone);
+        f.put("out", out);
+        return f;
+    }
+
+    static RuntimeException unwrap(StatusRuntimeException e, String what) {
+        return new IllegalStateException(what + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription(), e);
+    }
+
