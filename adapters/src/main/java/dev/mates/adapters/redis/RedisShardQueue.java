@@ -156,9 +156,7 @@ public final class RedisShardQueue {
 
     private Optional<Claim> doClaim(String consumer, long blockMillis) {
         while (true) {
-            Map.Entry<StreamEntryID, List<StreamEntry>> auto = jedis.xautoclaim(stream, group, consumer,
-                    claimIdleMillis, new StreamEntryID(0, 0), XAutoClaimParams.xAutoClaimParams().count(1));
-            List<StreamEntry> taken = auto == null || auto.getValue() == null ? List.of() : auto.getValue();
+            List<StreamEntry> taken = autoclaimOne(consumer);
             StreamEntry e = taken.isEmpty() ? null : taken.get(0);
             if (e != null && e.getFields() != null) {
                 long deliveries = deliveries(e.getID());
@@ -299,6 +297,26 @@ public final class RedisShardQueue {
             }
             throw new IllegalStateException("Redis error while " + doing + " on stream '" + stream + "': "
                     + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * XAUTOCLAIM (COUNT 1) of the first entry idle for at least {@code claimIdleMillis}, scanning the pending list
+     * from 0-0 and following the returned cursor until it wraps to 0-0: Redis examines only about 10 pending entries
+     * per call, so a single call could miss an idle entry behind busy ones. Empty when none is idle.
+     */
+    private List<StreamEntry> autoclaimOne(String consumer) {
+        StreamEntryID start = new StreamEntryID(0, 0);
+        while (true) {
+            Map.Entry<StreamEntryID, List<StreamEntry>> r = jedis.xautoclaim(stream, group, consumer,
+                    claimIdleMillis, start, XAutoClaimParams.xAutoClaimParams().count(1));
+            if (r == null) return List.of();
+            if (r.getValue() != null && !r.getValue().isEmpty()) return r.getValue();
+            StreamEntryID next = r.getKey();
+            if (next == null || (next.getTime() == 0 && next.getSequence() == 0) || next.compareTo(start) <= 0) {
+                return List.of();
+            }
+            start = next;
         }
     }
 

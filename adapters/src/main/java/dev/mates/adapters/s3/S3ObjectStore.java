@@ -81,6 +81,11 @@ public final class S3ObjectStore implements ObjectStore, AutoCloseable {
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
         this.bucket = Objects.requireNonNull(bucket, "bucket");
         this.region = region == null || region.isBlank() ? null : region;
+        try {
+            BucketExistsArgs.builder().bucket(bucket);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid S3 bucket name '" + bucket + "': " + e.getMessage(), e);
+        }
         MinioClient.Builder b = MinioClient.builder()
                 .endpoint(endpoint)
                 .credentials(Objects.requireNonNull(accessKey, "accessKey"), Objects.requireNonNull(secretKey, "secretKey"))
