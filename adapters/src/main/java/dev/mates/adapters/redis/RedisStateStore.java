@@ -1,0 +1,140 @@
+package dev.mates.adapters.redis;
+
+import dev.mates.engine.store.StateStore;
+import dev.mates.engine.store.StoreUnavailableException;
+import java.net.URI;
+import java.util.Map;
+import java.util.Objects;
+import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.util.JedisURIHelper;
+
+/**
+ * {@link StateStore} on Redis hashes, through a pooled Jedis client.
+ *
+ * <p>Guarantees: every key is stored under {@code keyPrefix + key}; {@link #put} is one {@code HSET} of all the
+ * fields, so a concurrent reader sees either none or all of them (fields not named keep their values: put merges);
+ * {@link #get} is one {@code HGETALL} and returns an empty map for a missing key. A Redis that cannot be reached or
+ * drops the connection gives {@link StoreUnavailableException} (retryable) naming the URI; any other Redis error is
+ * an {@link IllegalStateException} naming the key. Instances are thread-safe; {@link #close()} closes the pool when
+ * this store created it.
+ */
+public final class RedisStateStore implements StateStore, AutoCloseable {
+    /** Connect and socket timeout of the pools made here: a Redis that is down fails fast. */
+    public static final int TIMEOUT_MILLIS = 5_000;
+
+    private final JedisPooled jedis;
+    private final String uri;
+    private final String prefix;
+    private final boolean ownsPool;
+
+    /**
+     * @param redisUri  e.g. {@code redis://127.0.0.1:6379} or {@code redis://:password@host:6379/0}
+     * @param keyPrefix prepended to every key, e.g. {@code mates:}; may be empty
+     */
+    public RedisStateStore(String redisUri, String keyPrefix) {
+        this(connect(redisUri), redisUri, keyPrefix, true);
+    }
+
+    /** Shares an existing pool (not closed by {@link #close()}). */
+    public RedisStateStore(JedisPooled jedis, String redisUriForMessages, String keyPrefix) {
+        this(jedis, redisUriForMessages, keyPrefix, false);
+    }
+
+    private RedisStateStore(JedisPooled jedis, String uri, String keyPrefix, boolean ownsPool) {
+        this.jedis = Objects.requireNonNull(jedis, "jedis");
+        this.uri = redact(uri);
+        this.prefix = keyPrefix == null ? "" : keyPrefix;
+        this.ownsPool = ownsPool;
+    }
+
+    /** A pool for {@code redisUri} with {@link #TIMEOUT_MILLIS} connect/socket timeouts. */
+    public static JedisPooled connect(String redisUri) {
+        Objects.requireNonNull(redisUri, "redisUri");
+        URI u;
+        try {
+            u = URI.create(redisUri);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid Redis URI '" + redact(redisUri) + "': " + e.getMessage(), e);
+        }
+        if (!JedisURIHelper.isValid(u)) {
+            throw new IllegalArgumentException("invalid Redis URI '" + redact(redisUri)
+                    + "': expected redis://host:port (or rediss://, optionally with :password@ and /db)");
+        }
+        return new JedisPooled(u, TIMEOUT_MILLIS);
+    }
+
+    /** The pool, to share it with a {@link RedisShardQueue}. */
+    public JedisPooled jedis() {
+        return jedis;
+    }
+
+    public String keyPrefix() {
+        return prefix;
+    }
+
+    @Override
+    public void put(String key, Map<String, String> fields) {
+        Objects.requireNonNull(fields, "fields");
+        if (fields.isEmpty()) return;
+        String k = prefix + key;
+        try {
+            jedis.hset(k, fields);
+        } catch (RuntimeException e) {
+            throw translate(e, "writing '" + k + "'");
+        }
+    }
+
+    @Override
+    public Map<String, String> get(String key) {
+        String k = prefix + key;
+        try {
+            return Map.copyOf(jedis.hgetAll(k));
+        } catch (RuntimeException e) {
+            throw translate(e, "reading '" + k + "'");
+        }
+    }
+
+    /** Readiness probe: one PING. Throws {@link StoreUnavailableException} when Redis cannot be reached. */
+    public void ping() {
+        try {
+            String pong = jedis.ping();
+            if (!"PONG".equalsIgnoreCase(pong)) {
+                throw new StoreUnavailableException("Redis at " + uri + " answered PING with '" + pong + "'", null);
+            }
+        } catch (RuntimeException e) {
+            throw translate(e, "PING");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (ownsPool) jedis.close();
+    }
+
+    private RuntimeException translate(RuntimeException e, String doing) {
+        return translate(e, uri, doing);
+    }
+
+    /** Connection failures become {@link StoreUnavailableException}, anything else {@link IllegalStateException}. */
+    static RuntimeException translate(RuntimeException e, String uri, String doing) {
+        if (e instanceof StoreUnavailableException || e instanceof IllegalArgumentException) return e;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof JedisConnectionException) {
+                return new StoreUnavailableException("Redis unavailable at " + uri + " while " + doing + ": "
+                        + e.getMessage() + ". Check that redis-server is running and reachable at that URI"
+                        + " (host, port, password, network).", e);
+            }
+        }
+        return new IllegalStateException("Redis error at " + uri + " while " + doing + ": " + e.getMessage(), e);
+    }
+
+    /** The URI without its user-info, so passwords never reach a log or an error message. */
+    static String redact(String uri) {
+        if (uri == null) return "null";
+        int scheme = uri.indexOf("://");
+        int at = uri.lastIndexOf('@');
+        if (scheme < 0 || at < scheme) return uri;
+        return uri.substring(0, scheme + 3) + "***@" + uri.substring(at + 1);
+    }
+}
