@@ -10,6 +10,7 @@ import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
+import jakarta.enterprise.inject.Typed;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -49,6 +50,7 @@ public class MatesStores {
 
     @Produces
     @Singleton
+    @Typed({S3ObjectStore.class, ObjectStore.class})
     S3ObjectStore s3() {
         S3ObjectStore s3 = new S3ObjectStore(endpoint, accessKey, secretKey, bucket, region);
         try {
@@ -66,12 +68,6 @@ public class MatesStores {
 
     @Produces
     @Singleton
-    ObjectStore objectStore(S3ObjectStore s3) {
-        return s3;
-    }
-
-    @Produces
-    @Singleton
     JedisPooled jedis() {
         return RedisStateStore.connect(redisUri);
     }
@@ -82,14 +78,9 @@ public class MatesStores {
 
     @Produces
     @Singleton
+    @Typed({RedisStateStore.class, StateStore.class})
     RedisStateStore redisState(JedisPooled jedis) {
         return new RedisStateStore(jedis, redisUri, keyPrefix);
-    }
-
-    @Produces
-    @Singleton
-    StateStore stateStore(RedisStateStore redis) {
-        return redis;
     }
 
     @Produces

@@ -52,3 +52,4 @@ public class RealStoresResource implements QuarkusTestResourceLifecycleManager {
     @Override
     public void stop() {}
 
+}
