@@ -24,25 +24,34 @@ final class ChildProcess {
     private final Path log;
     private final Thread hook;
 
-    private ChildProcess(String name, Process process, Path log) {
+    private ChildProcess(String name, Process process, Path log, Path scratchDir) {
         this.name = name;
         this.process = process;
         this.log = log;
-        this.hook = new Thread(() -> kill(process), "mates-stop-" + name);
+        this.hook = new Thread(() -> {
+            kill(process);
+            deleteTree(scratchDir);
+        }, "mates-stop-" + name);
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
-    static ChildProcess start(String name, List<String> command, Path workDir, Path log, Map<String, String> env) {
+    /** Starts {@code command}; {@code scratchDir} (nullable) is deleted by the shutdown hook along with the process. */
+    static ChildProcess start(String name, List<String> command, Path workDir, Path log, Map<String, String> env,
+                              Path scratchDir) {
         ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .redirectInput(ProcessBuilder.Redirect.PIPE);
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(env);
         try {
-            return new ChildProcess(name, pb.start(), log);
+            return new ChildProcess(name, pb.start(), log, scratchDir);
         } catch (IOException e) {
             throw new IllegalStateException("cannot start " + name + " (" + String.join(" ", command) + "): "
                     + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public String toString() {
+        return name + " (pid " + process.pid() + ", log " + log + ")";
     }
 
     Process process() {

@@ -95,7 +95,7 @@ public final class LocalRedis implements AutoCloseable {
             cmd.addAll(List.of("--appendonly", "yes", "--appendfsync", "everysec"));
         }
         Path log = dir.resolve("redis.log");
-        ChildProcess child = ChildProcess.start("redis-" + port, cmd, dir, log, Map.of());
+        ChildProcess child = ChildProcess.start("redis-" + port, cmd, dir, log, Map.of(), scratch);
         LocalRedis redis = new LocalRedis(child, port, dataDir, scratch);
         try {
             redis.awaitPing();

@@ -110,7 +110,7 @@ public final class LocalS3 implements AutoCloseable {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> cmd = List.of(java.toString(), "-Xmx512m", "-XX:+UseSerialGC",
                 "-jar", jar.toAbsolutePath().toString(), "--properties", props.toString());
-        ChildProcess child = ChildProcess.start("s3proxy-" + port, cmd, dataDir, log, Map.of());
+        ChildProcess child = ChildProcess.start("s3proxy-" + port, cmd, dataDir, log, Map.of(), null);
         LocalS3 s3 = new LocalS3(child, port, dataDir, accessKey, secretKey);
         try {
             s3.awaitReady();

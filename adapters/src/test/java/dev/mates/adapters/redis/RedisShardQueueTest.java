@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mates.adapters.local.LocalRedis;
 import dev.mates.adapters.redis.RedisShardQueue.Claim;
+import dev.mates.engine.store.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -326,6 +327,20 @@ class RedisShardQueueTest {
                 () -> new RedisShardQueue(jedis, "s", "g", "s", 3, IDLE));
         assertThrows(IllegalArgumentException.class,
                 () -> new RedisShardQueue(jedis, "s", "g", "d", 0, IDLE));
+    }
+
+    @Test
+    void unreachableRedisGivesStoreUnavailable() throws Exception {
+        int port;
+        try (java.net.ServerSocket ss = new java.net.ServerSocket(0)) {
+            port = ss.getLocalPort();
+        }
+        try (JedisPooled down = RedisStateStore.connect("redis://127.0.0.1:" + port)) {
+            RedisShardQueue q = new RedisShardQueue(down, "s", "g", "s:dead", 3, IDLE);
+            assertThrows(StoreUnavailableException.class, q::ensureGroup);
+            assertThrows(StoreUnavailableException.class, () -> q.claim("w", 0));
+            assertThrows(StoreUnavailableException.class, () -> enqueue(q, "t"));
+        }
     }
 
     @Test

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mates.adapters.local.LocalS3;
 import dev.mates.engine.store.StoreUnavailableException;
+import io.minio.MinioClient;
+import io.minio.StatObjectArgs;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -76,11 +78,20 @@ class S3ObjectStoreTest {
     }
 
     @Test
-    void largeObjectGoesMultipartAndRoundTrips() {
+    void largeObjectGoesMultipartAndRoundTrips() throws Exception {
         byte[] big = new byte[(int) S3ObjectStore.PART_SIZE + 3 * 1024 * 1024 + 17];
         new Random(42).nextBytes(big);
         store.put("big/blob", big);
         assertArrayEquals(big, store.get("big/blob").orElseThrow());
+        store.put("small/blob", new byte[1024]);
+        try (MinioClient raw = MinioClient.builder().endpoint(s3.endpoint()).credentials(s3.accessKey(), s3.secretKey())
+                .region(s3.region()).build()) {
+            // a multipart upload's ETag is "<md5 of part md5s>-<part count>"; a single PUT's is a plain MD5
+            String multipart = raw.statObject(StatObjectArgs.builder().bucket("mates-test").object("big/blob").build()).etag();
+            String single = raw.statObject(StatObjectArgs.builder().bucket("mates-test").object("small/blob").build()).etag();
+            assertTrue(multipart.endsWith("-2"), multipart);
+            assertFalse(single.contains("-"), single);
+        }
     }
 
     @Test
