@@ -258,11 +258,19 @@ public final class GptTrainer implements Trainer {
         step = c.step();
     }
 
-    private static void set(NDArray target, float[] values, String name) {
+    /**
+     * Copies checkpoint values into a live tensor in place, through a temporary tensor (like restoreSnapshot):
+     * NDArray.set(float[]) can alias its buffer and fails on a parameter whose gradient was recorded (first-order
+     * probes) with "a view of a leaf Variable that requires grad is being used in an in-place operation".
+     */
+    private void set(NDArray target, float[] values, String name) {
         if (values == null || values.length != target.size()) {
             throw new IllegalArgumentException("checkpoint tensor '" + name + "' is missing or has the wrong size");
         }
-        target.set(values);
+        try (NDArray tmp = manager.create(values, target.getShape())) {
+            tmp.setRequiresGradient(false);
+            copyInto(target, tmp);
+        }
     }
 
     @Override

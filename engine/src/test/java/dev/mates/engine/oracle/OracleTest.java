@@ -96,6 +96,24 @@ class OracleTest {
         }
     }
 
+    /** A prober serves stage after stage: restoring the next checkpoint after first-order probes must work. */
+    @Test
+    void restoreAfterProbesOfBothKindsGivesTheCheckpointBack() {
+        try (GptTrainer t = new GptTrainer(CFG, OPT, 1)) {
+            t.restore(warm);
+            double[] first = new ExactOracle(t, reference, BYTES, 4).probe(probes.subList(0, 3));
+            new FirstOrderOracle(t, reference, BYTES, 4).probe(probes.subList(0, 3));
+            t.trainStep(ReferenceSet.single(probes.get(7), BYTES, CFG.context()));
+            t.restore(warm);
+            Checkpoint after = t.checkpoint();
+            for (String k : warm.weights().keySet()) {
+                assertArrayEquals(warm.weights().get(k), after.weights().get(k), 0f, k);
+                assertArrayEquals(warm.adamV().get(k), after.adamV().get(k), 0f, k);
+            }
+            assertArrayEquals(first, new ExactOracle(t, reference, BYTES, 4).probe(probes.subList(0, 3)), 0.0);
+        }
+    }
+
     @Test
     void exactOracleEqualsABruteForceRecomputation() {
         double[] fast;

@@ -226,3 +226,4 @@ final class RemoteRoles implements Pipeline.Roles {
         return new IllegalStateException(what + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription(), e);
     }
 
+}
