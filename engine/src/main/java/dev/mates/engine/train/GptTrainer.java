@@ -104,6 +104,7 @@ public final class GptTrainer implements Trainer {
     }
 
     private void applyAdamW(NDArray[] grads) {
+        noGrad();
         double lr = opt.lrAt(step);
         step++;
         double bc1 = 1 - Math.pow(opt.beta1(), step);
@@ -228,7 +229,17 @@ public final class GptTrainer implements Trainer {
      * next in-place optimizer update would silently corrupt the snapshot.
      */
     private static void copyInto(NDArray target, NDArray source) {
+        noGrad();
         target.set(ALL, source);
+    }
+
+    /**
+     * PyTorch refuses in-place writes to a leaf that requires grad while grad mode is on, and grad mode is per
+     * thread (on by default in a fresh thread, e.g. a service's run thread): every in-place update of parameters
+     * and moments (optimizer step, restore) first turns it off for the calling thread.
+     */
+    private static void noGrad() {
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
     }
 
     @Override
