@@ -119,6 +119,7 @@ class DistributedRunTest {
         assertEquals(RunState.RUN_STATE_RUNNING, s.getState(), "run should be training stage 1: " + s);
         cluster.processes().get("trainer").destroyForcibly().waitFor();
         cluster.restart("trainer"); // the new trainer resumes every run Redis lists as active
+        deadline = System.currentTimeMillis() + 600_000;
         do {
             Thread.sleep(500);
             try {
