@@ -18,7 +18,6 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,7 +46,7 @@ class DistributedRunTest {
     @BeforeAll
     static void up() throws IOException {
         Path home = Path.of("..").toAbsolutePath().normalize();
-        cluster = LocalCluster.start(new LocalCluster.Options(dir.resolve("cluster"), home, freeBlock(), 2, 2, 1, "1500m"));
+        cluster = LocalCluster.start(new LocalCluster.Options(dir.resolve("cluster"), home, QueueBenchCommand.freeBlock(), 2, 2, 1, "1500m"));
         channel = ManagedChannelBuilder.forTarget(cluster.trainerAddress()).usePlaintext().build();
     }
 
@@ -55,26 +54,6 @@ class DistributedRunTest {
     static void down() {
         if (channel != null) channel.shutdownNow();
         if (cluster != null) cluster.stop();
-    }
-
-    static int freeBlock() throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int base;
-            try (ServerSocket s = new ServerSocket(0)) {
-                base = s.getLocalPort();
-            }
-            if (base > 60000) continue;
-            boolean free = true;
-            for (int p = base; p < base + 22 && free; p++) {
-                try (ServerSocket s = new ServerSocket(p)) {
-                    s.setReuseAddress(true);
-                } catch (IOException e) {
-                    free = false;
-                }
-            }
-            if (free) return base;
-        }
-        throw new IOException("no free block of 22 ports");
     }
 
     static S3ObjectStore store() {
