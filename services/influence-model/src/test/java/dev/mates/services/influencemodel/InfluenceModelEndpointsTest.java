@@ -19,7 +19,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** Health, metrics, gRPC health and server reflection of the influencemodel, with the real stores. */
+/** Health, metrics, gRPC health and server reflection of the influence-model service, with the real stores. */
 @QuarkusTest
 @WithTestResource(value = RealStoresResource.class, scope = TestResourceScope.GLOBAL)
 class InfluenceModelEndpointsTest {
