@@ -55,6 +55,12 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "Smoke profile: a few minutes on a laptop.")
     boolean quick;
 
+    @Option(names = "--remote", paramLabel = "HOST:PORT", description = "Submit the run to a trainer service (see `mates cluster up`) and watch it.")
+    String remote;
+
+    @Option(names = "--run-id", paramLabel = "ID", description = "Run id for --remote (default: generated).")
+    String runId;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one config key (repeatable).")
     Map<String, String> set = new LinkedHashMap<>();
 
@@ -64,6 +70,8 @@ public final class RunCommand implements Callable<Integer> {
         Map<String, String> overrides = new LinkedHashMap<>(set);
         if (seed != null) overrides.put("seed", Long.toString(seed));
         RunConfig cfg = RunConfig.load(config, quick, overrides);
+        if (remote != null) return RemoteRun.execute(remote, runId, cfg, pool, reference, heldout, selector, baseline, out);
+        if (runId != null) throw new IllegalArgumentException("--run-id: only with --remote");
         long t0 = System.nanoTime();
         Files.createDirectories(out);
         RunData data = RunData.resolve(pool, reference, heldout, cfg, out);

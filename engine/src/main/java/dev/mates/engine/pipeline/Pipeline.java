@@ -365,7 +365,7 @@ public final class Pipeline {
         InfluenceModel model = roles.influenceModel(stage);
         FitReport fit = model.fit(probeDocs, influence, cfg.getLong("seed") * 1000 + s);
         String modelKey = RunArtifacts.modelKey(run, arm, s, model.backbone());
-        if (!objects.exists(modelKey)) objects.put(modelKey, model.save()); // a remote fit wrote it already
+        objects.put(modelKey, model.save());
         ObjectNode f = sr.putObject("influence");
         f.put("backbone", fit.backbone());
         f.put("train", fit.trainSize());

@@ -35,8 +35,9 @@ import java.util.NoSuchElementException;
  * runs/{run}/{arm}/checkpoints/step-{N}/{model,optimizer,meta.json}
  * runs/{run}/{arm}/stages/{s}/oracle.jsonl                 {"id","text","influence"} per probe
  * runs/{run}/{arm}/stages/{s}/influence-model/{backbone}.bin
+ * runs/{run}/{arm}/stages/{s}/influence-model/fits/{backbone}-{fit}.bin  (distributed: one per fit attempt)
  * runs/{run}/{arm}/stages/{s}/shards/shard-{k}.jsonl       candidate documents of a scoring shard
- * runs/{run}/{arm}/stages/{s}/scores/shard-{k}.jsonl       {"id","score"} per document of the shard
+ * runs/{run}/{arm}/stages/{s}/scores/{attempt}/shard-{k}.jsonl  {"id","score"} per document of the shard
  * runs/{run}/{arm}/stages/{s}/selection.json               the selection manifest
  * </pre>
  */
@@ -87,10 +88,6 @@ public final class RunArtifacts {
 
     public static String shardKey(String run, String arm, int stage, int shard) {
         return stageKey(run, arm, stage) + "shards/shard-" + shard + ".jsonl";
-    }
-
-    public static String shardScoresKey(String run, String arm, int stage, int shard) {
-        return stageKey(run, arm, stage) + "scores/shard-" + shard + ".jsonl";
     }
 
     public static String manifestKey(String run, String arm, int stage) {

@@ -104,6 +104,7 @@ public final class GptTrainer implements Trainer {
     }
 
     private void applyAdamW(NDArray[] grads) {
+        noGrad();
         double lr = opt.lrAt(step);
         step++;
         double bc1 = 1 - Math.pow(opt.beta1(), step);
@@ -228,7 +229,17 @@ public final class GptTrainer implements Trainer {
      * next in-place optimizer update would silently corrupt the snapshot.
      */
     private static void copyInto(NDArray target, NDArray source) {
+        noGrad();
         target.set(ALL, source);
+    }
+
+    /**
+     * PyTorch refuses in-place writes to a leaf that requires grad while grad mode is on, and grad mode is per
+     * thread (on by default in a fresh thread, e.g. a service's run thread): every in-place update of parameters
+     * and moments (optimizer step, restore) first turns it off for the calling thread.
+     */
+    private static void noGrad() {
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
     }
 
     @Override
@@ -258,11 +269,19 @@ public final class GptTrainer implements Trainer {
         step = c.step();
     }
 
-    private static void set(NDArray target, float[] values, String name) {
+    /**
+     * Copies checkpoint values into a live tensor in place, through a temporary tensor (like restoreSnapshot):
+     * NDArray.set(float[]) can alias its buffer and fails on a parameter whose gradient was recorded (first-order
+     * probes) with "a view of a leaf Variable that requires grad is being used in an in-place operation".
+     */
+    private void set(NDArray target, float[] values, String name) {
         if (values == null || values.length != target.size()) {
             throw new IllegalArgumentException("checkpoint tensor '" + name + "' is missing or has the wrong size");
         }
-        target.set(values);
+        try (NDArray tmp = manager.create(values, target.getShape())) {
+            tmp.setRequiresGradient(false);
+            copyInto(target, tmp);
+        }
     }
 
     @Override

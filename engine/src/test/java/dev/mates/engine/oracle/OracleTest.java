@@ -96,6 +96,48 @@ class OracleTest {
         }
     }
 
+    /** A prober serves stage after stage: restoring the next checkpoint after first-order probes must work. */
+    @Test
+    void restoreAfterProbesOfBothKindsGivesTheCheckpointBack() {
+        try (GptTrainer t = new GptTrainer(CFG, OPT, 1)) {
+            t.restore(warm);
+            double[] first = new ExactOracle(t, reference, BYTES, 4).probe(probes.subList(0, 3));
+            new FirstOrderOracle(t, reference, BYTES, 4).probe(probes.subList(0, 3));
+            t.trainStep(ReferenceSet.single(probes.get(7), BYTES, CFG.context()));
+            t.restore(warm);
+            Checkpoint after = t.checkpoint();
+            for (String k : warm.weights().keySet()) {
+                assertArrayEquals(warm.weights().get(k), after.weights().get(k), 0f, k);
+                assertArrayEquals(warm.adamV().get(k), after.adamV().get(k), 0f, k);
+            }
+            assertArrayEquals(first, new ExactOracle(t, reference, BYTES, 4).probe(probes.subList(0, 3)), 0.0);
+        }
+    }
+
+    /** The trainer service restores and probes on run threads other than the one that built the model. */
+    @Test
+    void restoreAndProbeWorkOnAFreshThread() throws Exception {
+        try (GptTrainer t = new GptTrainer(CFG, OPT, 1)) {
+            t.trainStep(ReferenceSet.single(probes.get(3), BYTES, CFG.context()));
+            double[][] got = new double[1][];
+            Throwable[] failure = new Throwable[1];
+            Thread other = new Thread(() -> {
+                try {
+                    t.restore(warm);
+                    got[0] = new ExactOracle(t, reference, BYTES, 4).probe(probes.subList(0, 2));
+                    t.restore(warm);
+                } catch (Throwable e) {
+                    failure[0] = e;
+                }
+            });
+            other.start();
+            other.join();
+            if (failure[0] != null) throw new AssertionError("restore on a fresh thread failed", failure[0]);
+            assertEquals(2, got[0].length);
+            assertArrayEquals(warm.weights().values().iterator().next(), t.checkpoint().weights().values().iterator().next(), 0f);
+        }
+    }
+
     @Test
     void exactOracleEqualsABruteForceRecomputation() {
         double[] fast;

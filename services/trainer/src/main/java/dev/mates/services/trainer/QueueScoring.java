@@ -39,11 +39,20 @@ final class QueueScoring {
         this.timeoutMillis = timeoutMillis;
         this.listener = listener;
         this.cancelled = cancelled;
-        this.doneSet = doneSetPrefix + "run:" + stage.run() + ":" + stage.arm() + ":stage:" + stage.stage() + ":done";
+        // One attempt per call: a stage re-scored after a resume never mixes with entries or results of the
+        // attempt that the dead trainer left behind (those may still be pending, with the old model).
+        this.attempt = java.util.UUID.randomUUID().toString().substring(0, 8);
+        this.doneSet = doneSetPrefix + "run:" + stage.run() + ":" + stage.arm() + ":stage:" + stage.stage() + ":" + attempt + ":done";
     }
 
+    private final String attempt;
+
     String task(int shard) {
-        return stage.run() + "/" + stage.arm() + "/" + stage.stage() + "/shard-" + shard;
+        return stage.run() + "/" + stage.arm() + "/" + stage.stage() + "/" + attempt + "/shard-" + shard;
+    }
+
+    private String outKey(int shard) {
+        return RunArtifacts.stageKey(stage.run(), stage.arm(), stage.stage()) + "scores/" + attempt + "/shard-" + shard + ".jsonl";
     }
 
     double[] score(List<Document> pool) {
@@ -55,10 +64,7 @@ final class QueueScoring {
             parts.add(part);
             String docsKey = RunArtifacts.shardKey(stage.run(), stage.arm(), stage.stage(), k);
             store.put(docsKey, RunArtifacts.documentsToJsonl(part));
-            if (!queue.isDone(doneSet, task(k))) {
-                queue.enqueue(RemoteRoles.shardEntry(task(k), doneSet, docsKey, modelKey, backbone,
-                        RunArtifacts.shardScoresKey(stage.run(), stage.arm(), stage.stage(), k)));
-            }
+            queue.enqueue(RemoteRoles.shardEntry(task(k), doneSet, docsKey, modelKey, backbone, outKey(k)));
         }
         long deadline = System.currentTimeMillis() + timeoutMillis;
         long lastDone = -1;
@@ -71,7 +77,7 @@ final class QueueScoring {
             if (done >= shards) break;
             for (Map<String, String> dead : queue.deadLetters()) {
                 String t = dead.get(RedisShardQueue.TASK);
-                if (t != null && t.startsWith(stage.run() + "/" + stage.arm() + "/" + stage.stage() + "/")
+                if (t != null && t.startsWith(stage.run() + "/" + stage.arm() + "/" + stage.stage() + "/" + attempt + "/")
                         && !queue.isDone(doneSet, t)) {
                     throw new IllegalStateException("scoring shard " + t + " failed " + dead.getOrDefault("deliveries", "?")
                             + " times and was moved to the dead-letter stream " + queue.deadLetterStream() + ": "
@@ -93,7 +99,7 @@ final class QueueScoring {
         }
         double[] out = new double[pool.size()];
         for (int k = 0; k < shards; k++) {
-            String key = RunArtifacts.shardScoresKey(stage.run(), stage.arm(), stage.stage(), k);
+            String key = outKey(k);
             double[] s = RunArtifacts.scoresFromJsonl(RunArtifacts.require(store, key), parts.get(k), key);
             System.arraycopy(s, 0, out, k * shardSize, s.length);
         }

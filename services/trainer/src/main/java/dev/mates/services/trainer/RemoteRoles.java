@@ -144,7 +144,10 @@ final class RemoteRoles implements Pipeline.Roles {
     @Override
     public InfluenceModel influenceModel(Pipeline.Stage stage) {
         String backbone = cfg.get("influence.backbone");
-        String modelKey = RunArtifacts.modelKey(stage.run(), stage.arm(), stage.stage(), backbone);
+        // A fit-unique key: workers cache models by key, and a stage re-fitted after a resume must not be scored
+        // with the model of the attempt before it. The Pipeline also stores it under the stage's canonical key.
+        String modelKey = RunArtifacts.stageKey(stage.run(), stage.arm(), stage.stage()) + "influence-model/fits/" + backbone
+                + "-" + java.util.UUID.randomUUID().toString().substring(0, 8) + ".bin";
         InfluenceModel flops = InfluenceModels.create(backbone, 0); // only for flopsPerDoc: nothing is loaded
         return new RemoteInfluenceModel(stage, backbone, modelKey, flops);
     }
@@ -226,3 +229,4 @@ final class RemoteRoles implements Pipeline.Roles {
         return new IllegalStateException(what + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription(), e);
     }
 
+}

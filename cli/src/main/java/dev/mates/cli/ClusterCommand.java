@@ -1,0 +1,148 @@
+package dev.mates.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mates.cli.cluster.LocalCluster;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code mates cluster up|down|status}: the distributed system on this machine, on loopback. */
+@Command(name = "cluster", mixinStandardHelpOptions = true,
+        description = "Start or stop the distributed system on this machine: redis-server, S3Proxy and the four services.",
+        subcommands = {ClusterCommand.Up.class, ClusterCommand.Down.class, ClusterCommand.Status.class})
+public final class ClusterCommand implements Runnable {
+    @Override
+    public void run() {
+        picocli.CommandLine.usage(this, System.out);
+    }
+
+    static Path home() {
+        return Path.of(System.getProperty("mates.home", ".")).toAbsolutePath().normalize();
+    }
+
+    static JsonNode state(Path dir) throws Exception {
+        Path f = dir.resolve("cluster.json");
+        if (!Files.isRegularFile(f)) return null;
+        return new ObjectMapper().readTree(f.toFile());
+    }
+
+    @Command(name = "up", mixinStandardHelpOptions = true,
+            description = {"Start the cluster and wait until every service is ready.",
+                "Runs in the foreground until Ctrl-C or `mates cluster down`; --detach returns once it is ready."})
+    static final class Up implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--dir", description = "State, data and logs (default: ${DEFAULT-VALUE}).")
+        Path dir = Path.of(".mates-cluster");
+        @Option(names = "--port-base", description = "Trainer port; the others follow (default: ${DEFAULT-VALUE}).")
+        int portBase = 9000;
+        @Option(names = "--probers", description = "Oracle-prober processes (default: ${DEFAULT-VALUE}).")
+        int probers = 1;
+        @Option(names = "--scorers", description = "Scorer processes (default: ${DEFAULT-VALUE}).")
+        int scorers = 1;
+        @Option(names = "--scorer-workers", description = "Queue worker threads per scorer (default: ${DEFAULT-VALUE}).")
+        int scorerWorkers = 1;
+        @Option(names = "--heap", description = "Java heap of each service (default: ${DEFAULT-VALUE}).")
+        String heap = "2g";
+        @Option(names = "--detach", description = "Start in the background and return once ready.")
+        boolean detach;
+
+        @Override
+        public Integer call() throws Exception {
+            if (probers < 1 || probers > 4) throw new IllegalArgumentException("--probers: 1 to 4, got " + probers);
+            if (scorers < 1 || scorers > 14) throw new IllegalArgumentException("--scorers: 1 to 14, got " + scorers);
+            dir = dir.toAbsolutePath();
+            JsonNode st = state(dir);
+            if (st != null && ProcessHandle.of(st.get("pid").asLong()).map(ProcessHandle::isAlive).orElse(false)) {
+                throw new IllegalArgumentException("a cluster is already up from " + dir + " (trainer " + st.get("trainer").asText()
+                        + "); run `mates cluster down --dir " + dir + "` first");
+            }
+            Files.createDirectories(dir);
+            if (detach) return detach();
+            System.err.println("starting redis-server, S3Proxy and the services (logs in " + dir.resolve("logs") + ") …");
+            LocalCluster c = LocalCluster.start(new LocalCluster.Options(dir, home(), portBase, probers, scorers, scorerWorkers, heap));
+            System.out.println("cluster up: trainer " + c.trainerAddress() + " | S3 " + c.s3Endpoint() + " | Redis " + c.redisUri());
+            System.out.println("submit a run: mates run --remote " + c.trainerAddress() + " --quick");
+            System.out.flush();
+            CountDownLatch forever = new CountDownLatch(1);
+            forever.await(); // the shutdown hook stops everything on Ctrl-C / SIGTERM (`mates cluster down`)
+            return 0;
+        }
+
+        /** Re-runs `cluster up` without --detach as a background JVM, then waits for its cluster.json. */
+        private int detach() throws Exception {
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Dmates.home=" + home(), "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
+                    Main.class.getName(), "cluster", "up", "--dir", dir.toString(), "--port-base", Integer.toString(portBase),
+                    "--probers", Integer.toString(probers), "--scorers", Integer.toString(scorers),
+                    "--scorer-workers", Integer.toString(scorerWorkers), "--heap", heap));
+            Path log = dir.resolve("cluster.log");
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            long deadline = System.currentTimeMillis() + 300_000;
+            while (System.currentTimeMillis() < deadline) {
+                JsonNode st = state(dir);
+                if (st != null && st.get("pid").asLong() == p.pid()) {
+                    System.out.println("cluster up (pid " + p.pid() + "): trainer " + st.get("trainer").asText()
+                            + " | logs " + dir.resolve("logs") + "\nsubmit a run: mates run --remote " + st.get("trainer").asText()
+                            + " --quick\nstop it: mates cluster down --dir " + dir);
+                    return 0;
+                }
+                if (!p.isAlive()) {
+                    System.err.println("error: the cluster did not start:\n" + Files.readString(log));
+                    return 1;
+                }
+                Thread.sleep(500);
+            }
+            p.destroy();
+            System.err.println("error: the cluster was not ready after 300 s; see " + log);
+            return 1;
+        }
+    }
+
+    @Command(name = "down", mixinStandardHelpOptions = true, description = "Stop a cluster started with `mates cluster up`.")
+    static final class Down implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--dir", description = "The cluster's directory (default: ${DEFAULT-VALUE}).")
+        Path dir = Path.of(".mates-cluster");
+
+        @Override
+        public Integer call() throws Exception {
+            JsonNode st = state(dir.toAbsolutePath());
+            if (st == null) {
+                System.out.println("no cluster is up from " + dir.toAbsolutePath());
+                return 0;
+            }
+            Optional<ProcessHandle> h = ProcessHandle.of(st.get("pid").asLong());
+            if (h.isEmpty() || !h.get().isAlive()) {
+                Files.deleteIfExists(dir.resolve("cluster.json"));
+                System.out.println("the cluster's supervisor (pid " + st.get("pid").asLong() + ") is gone; removed its state");
+                return 0;
+            }
+            h.get().destroy();
+            h.get().onExit().get(90, TimeUnit.SECONDS);
+            System.out.println("cluster down (data kept in " + dir.toAbsolutePath() + ")");
+            return 0;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Show the cluster's processes and ports.")
+    static final class Status implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--dir", description = "The cluster's directory (default: ${DEFAULT-VALUE}).")
+        Path dir = Path.of(".mates-cluster");
+
+        @Override
+        public Integer call() throws Exception {
+            JsonNode st = state(dir.toAbsolutePath());
+            if (st == null) {
+                System.out.println("no cluster is up from " + dir.toAbsolutePath());
+                return 3;
+            }
+            System.out.println(st.toPrettyString());
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,256 @@
+package dev.mates.cli.cluster;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mates.adapters.local.LocalRedis;
+import dev.mates.adapters.local.LocalS3;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The distributed system on one machine, on loopback: a real redis-server, S3Proxy as the S3 server, and the four
+ * Quarkus services as separate JVMs (any number of prober and scorer processes). Ports from a base: trainer
+ * base, probers base+1.., influence model base+5, scorers base+6.., S3 base+20, Redis base+21.
+ * {@link #stop()} (or JVM exit) stops everything it started.
+ */
+public final class LocalCluster implements AutoCloseable {
+    public static final String ACCESS_KEY = "mates-local";
+    public static final String SECRET_KEY = "mates-local-secret";
+    public static final String BUCKET = "mates";
+
+    public record Options(Path dir, Path home, int portBase, int probers, int scorers, int scorerWorkers, String javaHeap) {}
+
+    private final Options o;
+    private final List<Service> services = new ArrayList<>();
+    private LocalRedis redis;
+    private LocalS3 s3;
+    private final Thread hook = new Thread(this::stopQuietly, "mates-cluster-stop");
+
+    private record Service(String name, int port, Process process, Path log) {}
+
+    private LocalCluster(Options o) {
+        this.o = o;
+    }
+
+    public static Path serviceJar(Path home, String service) {
+        return home.resolve("services").resolve(service).resolve("target/quarkus-app/quarkus-run.jar");
+    }
+
+    /** Starts everything and waits until every service is ready; on failure stops what started and says why. */
+    public static LocalCluster start(Options o) {
+        for (String s : List.of("trainer", "oracle-prober", "influence-model", "scorer")) {
+            if (!Files.isRegularFile(serviceJar(o.home, s))) {
+                throw new IllegalArgumentException("service " + s + " is not built (" + serviceJar(o.home, s) + " missing); "
+                        + "build the services with: ./mvnw -B -DskipTests install");
+            }
+        }
+        LocalCluster c = new LocalCluster(o);
+        Runtime.getRuntime().addShutdownHook(c.hook);
+        try {
+            c.startAll();
+            return c;
+        } catch (RuntimeException e) {
+            c.stopQuietly();
+            throw e;
+        }
+    }
+
+    private void startAll() {
+        try {
+            Files.createDirectories(o.dir.resolve("logs"));
+            redis = LocalRedis.start(o.portBase + 21, Files.createDirectories(o.dir.resolve("redis")));
+            s3 = LocalS3.start(LocalS3.locateJar(), o.portBase + 20, Files.createDirectories(o.dir.resolve("s3")), ACCESS_KEY, SECRET_KEY);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> proberAddrs = new ArrayList<>();
+        for (int i = 0; i < o.probers; i++) {
+            int port = o.portBase + 1 + i;
+            proberAddrs.add("127.0.0.1:" + port);
+            launch("oracle-prober", i, port, Map.of());
+        }
+        launch("influence-model", 0, o.portBase + 5, Map.of());
+        for (int i = 0; i < o.scorers; i++) {
+            launch("scorer", i, o.portBase + 6 + i, Map.of("mates.scorer.workers", Integer.toString(o.scorerWorkers),
+                    "mates.scorer.consumer", "local-scorer-" + i));
+        }
+        launch("trainer", 0, o.portBase, Map.of("mates.trainer.probers", String.join(",", proberAddrs),
+                "mates.trainer.influence-model", "127.0.0.1:" + (o.portBase + 5),
+                "mates.trainer.work-dir", o.dir.resolve("trainer").toString()));
+        for (Service s : services) awaitReady(s);
+        writeState();
+    }
+
+    private void launch(String service, int index, int port, Map<String, String> extra) {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("quarkus.http.port", Integer.toString(port));
+        props.put("quarkus.http.host", "127.0.0.1");
+        props.put("mates.object-store.endpoint", s3.endpoint());
+        props.put("mates.object-store.access-key", ACCESS_KEY);
+        props.put("mates.object-store.secret-key", SECRET_KEY);
+        props.put("mates.object-store.bucket", BUCKET);
+        props.put("mates.redis.uri", redis.uri());
+        props.put("ai.djl.offline", "true");
+        props.putAll(extra);
+        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx" + o.javaHeap));
+        props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.add("-jar");
+        cmd.add(serviceJar(o.home, service).toString());
+        Path log = o.dir.resolve("logs").resolve(service + (index > 0 ? "-" + index : "") + ".log");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
+                    .directory(o.dir.toFile()).start();
+            services.add(new Service(service + (index > 0 ? "-" + index : ""), port, p, log));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start " + service + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private void awaitReady(Service s) {
+        long deadline = System.currentTimeMillis() + 180_000;
+        while (System.currentTimeMillis() < deadline) {
+            if (!s.process.isAlive()) {
+                throw new IllegalStateException(s.name + " exited with " + s.process.exitValue() + " while starting\n" + tail(s.log));
+            }
+            try {
+                HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + s.port + "/q/health/ready").toURL().openConnection();
+                c.setConnectTimeout(1000);
+                c.setReadTimeout(5000);
+                if (c.getResponseCode() == 200) return;
+            } catch (IOException ignored) {
+                // not listening yet
+            }
+            sleep(300);
+        }
+        throw new IllegalStateException(s.name + " not ready on port " + s.port + " after 180 s\n" + tail(s.log));
+    }
+
+    private void writeState() {
+        ObjectNode st = new ObjectMapper().createObjectNode();
+        st.put("pid", ProcessHandle.current().pid());
+        st.put("trainer", trainerAddress());
+        st.put("s3", s3.endpoint());
+        st.put("redis", redis.uri());
+        ObjectNode svc = st.putObject("services");
+        for (Service s : services) svc.putObject(s.name).put("port", s.port).put("pid", s.process.pid()).put("log", s.log.toString());
+        try {
+            Files.writeString(o.dir.resolve("cluster.json"), st.toPrettyString(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public String trainerAddress() {
+        return "127.0.0.1:" + o.portBase;
+    }
+
+    public String s3Endpoint() {
+        return s3.endpoint();
+    }
+
+    public String redisUri() {
+        return redis.uri();
+    }
+
+    /** Service name → process, e.g. to kill one in a test. */
+    public Map<String, Process> processes() {
+        Map<String, Process> m = new LinkedHashMap<>();
+        for (Service s : services) m.put(s.name, s.process);
+        return m;
+    }
+
+    /** Starts a service again after it died (e.g. the trainer, to resume its runs). */
+    public void restart(String name) {
+        Service old = services.stream().filter(s -> s.name.equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no service " + name));
+        if (old.process.isAlive()) {
+            old.process.destroy();
+            try {
+                old.process.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        services.remove(old);
+        int before = services.size();
+        Map<String, String> extra = new LinkedHashMap<>();
+        if (name.equals("trainer")) {
+            List<String> probers = new ArrayList<>();
+            for (int i = 0; i < o.probers; i++) probers.add("127.0.0.1:" + (o.portBase + 1 + i));
+            extra.put("mates.trainer.probers", String.join(",", probers));
+            extra.put("mates.trainer.influence-model", "127.0.0.1:" + (o.portBase + 5));
+            extra.put("mates.trainer.work-dir", o.dir.resolve("trainer").toString());
+        }
+        String service = name.replaceAll("-\\d+$", "");
+        int index = name.matches(".*-\\d+$") ? Integer.parseInt(name.substring(name.lastIndexOf('-') + 1)) : 0;
+        launch(service, index, old.port, extra);
+        awaitReady(services.get(before));
+        writeState();
+    }
+
+    public void stop() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // already shutting down
+        }
+        stopQuietly();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private synchronized void stopQuietly() {
+        // The trainer first, so it stops its runs (they stay resumable), then the workers, then the stores.
+        for (int i = services.size() - 1; i >= 0; i--) services.get(i).process.destroy();
+        for (Service s : services) {
+            try {
+                if (!s.process.waitFor(20, TimeUnit.SECONDS)) s.process.destroyForcibly();
+            } catch (InterruptedException e) {
+                s.process.destroyForcibly();
+            }
+        }
+        services.clear();
+        if (s3 != null) s3.stop();
+        if (redis != null) redis.stop();
+        try {
+            Files.deleteIfExists(o.dir.resolve("cluster.json"));
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+
+    static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return "--- last lines of " + log + " ---\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(no log at " + log + ")";
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package dev.mates.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mates.adapters.s3.S3ObjectStore;
+import dev.mates.cli.cluster.LocalCluster;
+import dev.mates.engine.pipeline.RunArtifacts;
+import dev.mates.proto.v1.GetRunRequest;
+import dev.mates.proto.v1.RunState;
+import dev.mates.proto.v1.RunStatus;
+import dev.mates.proto.v1.StartRunRequest;
+import dev.mates.proto.v1.TrainerGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole distributed system as separate processes on loopback: real redis-server, S3Proxy, two oracle probers,
+ * the influence model, two scorer processes and the trainer, driven by `mates run --remote`. Needs the services
+ * packaged (the reactor builds services/ before cli/).
+ */
+class DistributedRunTest {
+    static final String[] SMALL = {"--quick", "--set", "mates.warmup_steps=20", "--set", "mates.stage_steps=10",
+        "--set", "oracle.probes=24", "--set", "oracle.compare_first_order=0", "--set", "eval.interval=10"};
+
+    @TempDir
+    static Path dir;
+    static LocalCluster cluster;
+    static ManagedChannel channel;
+
+    @BeforeAll
+    static void up() throws IOException {
+        Path home = Path.of("..").toAbsolutePath().normalize();
+        cluster = LocalCluster.start(new LocalCluster.Options(dir.resolve("cluster"), home, freeBlock(), 2, 2, 1, "1500m"));
+        channel = ManagedChannelBuilder.forTarget(cluster.trainerAddress()).usePlaintext().build();
+    }
+
+    @AfterAll
+    static void down() {
+        if (channel != null) channel.shutdownNow();
+        if (cluster != null) cluster.stop();
+    }
+
+    static int freeBlock() throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int base;
+            try (ServerSocket s = new ServerSocket(0)) {
+                base = s.getLocalPort();
+            }
+            if (base > 60000) continue;
+            boolean free = true;
+            for (int p = base; p < base + 22 && free; p++) {
+                try (ServerSocket s = new ServerSocket(p)) {
+                    s.setReuseAddress(true);
+                } catch (IOException e) {
+                    free = false;
+                }
+            }
+            if (free) return base;
+        }
+        throw new IOException("no free block of 22 ports");
+    }
+
+    static S3ObjectStore store() {
+        return new S3ObjectStore(cluster.s3Endpoint(), LocalCluster.ACCESS_KEY, LocalCluster.SECRET_KEY, LocalCluster.BUCKET, "us-east-1");
+    }
+
+    static List<String> ids(S3ObjectStore s3, String run, String arm, int stage) throws IOException {
+        JsonNode m = new ObjectMapper().readTree(RunArtifacts.require(s3, RunArtifacts.manifestKey(run, arm, stage)));
+        List<String> out = new ArrayList<>();
+        m.get("ids").forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    @Test
+    void quickRunThroughTheServicesWritesTheReportAndSurvivesATrainerKill() throws Exception {
+        Path out = dir.resolve("out");
+        List<String> args = new ArrayList<>(List.of("run", "--remote", cluster.trainerAddress(), "--run-id", "it-straight",
+                "--out", out.toString()));
+        args.addAll(List.of(SMALL));
+        assertEquals(0, Main.run(args.toArray(String[]::new)));
+        JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
+        assertTrue(report.get("distributed").asBoolean());
+        assertEquals(2, report.get("stages").size());
+        assertTrue(report.at("/arms/mates/final_reference_loss").isNumber());
+        assertTrue(report.at("/arms/random/final_reference_loss").isNumber());
+        assertEquals(24, report.at("/stages/0/oracle/count").asInt());
+        assertTrue(Files.size(out.resolve("report.html")) > 1000);
+
+        // The same run again, with the trainer killed (SIGKILL) in the middle of stage 1's training.
+        TrainerGrpc.TrainerBlockingStub trainer = TrainerGrpc.newBlockingStub(channel);
+        StartRunRequest.Builder req = StartRunRequest.newBuilder().setRunId("it-killed").setQuick(true)
+                .putConfig("mates.warmup_steps", "20").putConfig("mates.stage_steps", "10").putConfig("oracle.probes", "24")
+                .putConfig("oracle.compare_first_order", "0").putConfig("eval.interval", "10");
+        trainer.startRun(req.build());
+        long deadline = System.currentTimeMillis() + 300_000;
+        RunStatus s;
+        do {
+            Thread.sleep(200);
+            s = trainer.getRun(GetRunRequest.newBuilder().setRunId("it-killed").build());
+        } while (!(s.getPhase().equals("train") && s.getStage() == 1 && s.getArm().equals("mates"))
+                && s.getState() == RunState.RUN_STATE_RUNNING && System.currentTimeMillis() < deadline);
+        assertEquals(RunState.RUN_STATE_RUNNING, s.getState(), "run should be training stage 1: " + s);
+        cluster.processes().get("trainer").destroyForcibly().waitFor();
+        cluster.restart("trainer"); // the new trainer resumes every run Redis lists as active
+        do {
+            Thread.sleep(500);
+            try {
+                s = trainer.getRun(GetRunRequest.newBuilder().setRunId("it-killed").build());
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) throw e;
+            }
+        } while (s.getState() == RunState.RUN_STATE_RUNNING && System.currentTimeMillis() < deadline);
+        assertEquals(RunState.RUN_STATE_SUCCEEDED, s.getState(), "resumed run: " + s);
+        assertEquals(1, s.getResumes());
+
+        // Same config and seed: the resumed run selects what the uninterrupted one selected (stage 1 is taken
+        // before the kill point; stage 2 after the resume). Training in two processes may differ in the last float
+        // bits (thread reduction order), so sets are compared with the documented ≥ 99% overlap.
+        try (S3ObjectStore s3 = store()) {
+            for (int stage = 1; stage <= 2; stage++) {
+                List<String> a = ids(s3, "it-straight", "mates", stage);
+                Set<String> b = new HashSet<>(ids(s3, "it-killed", "mates", stage));
+                long common = a.stream().filter(b::contains).count();
+                assertTrue(common >= 0.99 * a.size(), "stage " + stage + " overlap " + common + "/" + a.size());
+            }
+        }
+    }
+
+    @Test
+    void badRequestsGetStatusCodesNamingTheField() {
+        TrainerGrpc.TrainerBlockingStub trainer = TrainerGrpc.newBlockingStub(channel);
+        StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> trainer.startRun(StartRunRequest.newBuilder().setRunId("Bad Id").build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("run_id"), e.getStatus().getDescription());
+        e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> trainer.startRun(StartRunRequest.newBuilder().setRunId("ok-id").putConfig("selection.tua", "1").build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("selection.tua"), e.getStatus().getDescription());
+        e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> trainer.getRun(GetRunRequest.newBuilder().setRunId("no-such-run").build()));
+        assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
+        e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> trainer.getReport(dev.mates.proto.v1.GetReportRequest.newBuilder().setRunId("no-such-run").build()));
+        assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
+    }
+}
