@@ -107,9 +107,10 @@ public class OracleProberGrpcService extends OracleProberGrpc.OracleProberImplBa
 
     /**
      * PyTorch's grad mode is per thread and on by default; DJL turns it off only on the thread that loads the engine,
-     * and the embedded run probes on that thread. Calls are served by any thread of the worker pool: without this,
-     * the in-place restores of the trainer fail on all but one of them ("a view of a leaf Variable that requires
-     * grad is being used in an in-place operation"). GradientCollector still turns it on for each backward pass.
+     * and the embedded run probes on that thread. Calls are served by any thread of the worker pool, so each call
+     * puts its thread in the embedded run's state: in-place restores need it ("a view of a leaf Variable that
+     * requires grad is being used in an in-place operation"; GptTrainer now also guards its own in-place writes),
+     * and forward passes record no autograd graph. GradientCollector still turns it on for each backward pass.
      */
     private static void noGradMode() {
         Engine.getEngine("PyTorch");

@@ -82,8 +82,13 @@ class ShardWorkersTest {
         f.put("docs", RunArtifacts.shardKey(run, "mates", 0, k));
         f.put("model", modelKey(run));
         f.put("backbone", "ngram");
-        f.put("out", RunArtifacts.shardScoresKey(run, "mates", 0, k));
+        f.put("out", scoresKey(run, k));
         return f;
+    }
+
+    /** Where the trainer asks for a shard's scores (runs/{run}/{arm}/stages/{s}/scores/{attempt}/shard-{k}.jsonl). */
+    private static String scoresKey(String run, int k) {
+        return RunArtifacts.stageKey(run, "mates", 0) + "scores/a1/shard-" + k + ".jsonl";
     }
 
     private static String doneSet(String run) {
@@ -91,7 +96,7 @@ class ShardWorkersTest {
     }
 
     private void assertScores(String run, int k, List<Document> docs, InfluenceModel model) {
-        String out = RunArtifacts.shardScoresKey(run, "mates", 0, k);
+        String out = scoresKey(run, k);
         byte[] bytes = s3.get(out).orElseThrow(() -> new AssertionError(out + " was not written"));
         assertArrayEquals(model.predict(docs), RunArtifacts.scoresFromJsonl(bytes, docs, out), 0.0, out);
     }
@@ -196,7 +201,7 @@ class ShardWorkersTest {
         // Not retried any more: no longer pending, never done, no scores written.
         for (String id : byId.keySet()) assertTrue(pendingEntry(id).isEmpty(), id + " is still pending");
         assertEquals(0, queue.doneCount(doneSet(run)));
-        for (int k = 0; k < 3; k++) assertFalse(s3.exists(RunArtifacts.shardScoresKey(run, "mates", 0, k)));
+        for (int k = 0; k < 3; k++) assertFalse(s3.exists(scoresKey(run, k)));
         given().get("/q/metrics").then().statusCode(200).body(containsString("mates_scorer_shards_failed_total"));
     }
 
