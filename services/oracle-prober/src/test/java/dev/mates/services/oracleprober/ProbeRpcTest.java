@@ -195,6 +195,9 @@ class ProbeRpcTest {
     @Test
     void firstOrderProbesEqualTheEmbeddedOracleBitForBit() {
         assertResults(tiny.probes(), tiny.firstOrderB(), probe(request(tiny.ckptB(), "first-order", tiny.probes()).build()));
+        // Restoring another checkpoint right after first-order probes (their gradients are recorded on the weights).
+        List<Document> few = tiny.probes().subList(0, 2);
+        assertResults(few, java.util.Arrays.copyOf(tiny.exactA(), 2), probe(request(tiny.ckptA(), "exact", few).build()));
         given().get("/q/metrics").then().statusCode(200).body(containsString("mates_oracle_probes_total{method=\"first-order\""));
     }
 
