@@ -32,15 +32,30 @@ public final class ModelCache {
         models.put(cacheKey, m);
         if (models.size() > capacity) {
             String eldest = models.keySet().iterator().next();
-            InfluenceModel old = models.remove(eldest);
-            if (old instanceof AutoCloseable c) {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // closing a cached encoder is best effort
-                }
-            }
+            close(models.remove(eldest));
         }
         return m;
+    }
+
+    /**
+     * Forgets the models cached for {@code key} (every backbone), so the next {@link #get} reads the object again:
+     * call it after writing a new model to {@code key}, or a re-fit to the same reference is never seen.
+     */
+    public synchronized void invalidate(String key) {
+        models.entrySet().removeIf(e -> {
+            if (!e.getKey().substring(e.getKey().indexOf('@') + 1).equals(key)) return false;
+            close(e.getValue());
+            return true;
+        });
+    }
+
+    private static void close(InfluenceModel old) {
+        if (old instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing a cached encoder is best effort
+            }
+        }
     }
 }

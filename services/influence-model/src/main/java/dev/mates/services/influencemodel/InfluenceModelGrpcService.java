@@ -63,6 +63,7 @@ public class InfluenceModelGrpcService extends InfluenceModelGrpc.InfluenceModel
             InfluenceModel model = InfluenceModels.create(request.getBackbone(), request.getSeed());
             FitReport r = model.fit(labels.docs(), labels.influence(), request.getSeed());
             store.put(modelKey, model.save());
+            cache().invalidate(modelKey); // a re-fit to the same model_ref must not leave Predict on the old model
             t.stop(registry.timer("mates.influence.fit.seconds", "backbone", request.getBackbone()));
             registry.counter("mates.influence.fit.labels").increment(labels.docs().size());
             Log.infof("run %s: fitted %s on %d labels, val Spearman %.3f -> %s", request.getRunId(), r.backbone(),

@@ -1,5 +1,7 @@
 package dev.mates.services.oracleprober;
 
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.mates.engine.data.Document;
 import dev.mates.engine.data.Tokenizer;
 import dev.mates.engine.oracle.OracleProber;
@@ -76,6 +78,7 @@ public class OracleProberGrpcService extends OracleProberGrpc.OracleProberImplBa
             if (!checkpointKey.endsWith("/")) checkpointKey += "/";
             List<Document> docs = Protos.documents(request.getDocumentsList(), limits.maxDocuments(), limits.maxDocumentChars());
             synchronized (lock) {
+                noGradMode();
                 load(configKey, tokenizerKey, referenceKey, checkpointKey);
                 OracleProber oracle = new EmbeddedRoles(cfg, tokenizer).oracle(trainer, reference, method, null);
                 for (int from = 0; from < docs.size(); from += chunk) {
@@ -102,6 +105,18 @@ public class OracleProberGrpcService extends OracleProberGrpc.OracleProberImplBa
         }
     }
 
+    /**
+     * PyTorch's grad mode is per thread and on by default; DJL turns it off only on the thread that loads the engine,
+     * and the embedded run probes on that thread. Calls are served by any thread of the worker pool, so each call
+     * puts its thread in the embedded run's state: in-place restores need it ("a view of a leaf Variable that
+     * requires grad is being used in an in-place operation"; GptTrainer now also guards its own in-place writes),
+     * and forward passes record no autograd graph. GradientCollector still turns it on for each backward pass.
+     */
+    private static void noGradMode() {
+        Engine.getEngine("PyTorch");
+        JniUtils.setGradMode(false);
+    }
+
     /** Loads what changed since the last call; a new checkpoint of the same run only restores weights and moments. */
     private void load(String configKey, String tokenizerKey, String referenceKey, String checkpointKey) {
         if (!configKey.equals(loadedConfigKey) || !tokenizerKey.equals(loadedTokenizerKey)) {
@@ -109,13 +124,16 @@ public class OracleProberGrpcService extends OracleProberGrpc.OracleProberImplBa
             Tokenizer tok = RunArtifacts.readTokenizer(store, tokenizerKey);
             if (trainer != null) trainer.close();
             trainer = null;
+            // Nothing counts as loaded until the new trainer exists: if building it fails, the next call rebuilds.
+            loadedConfigKey = null;
+            loadedTokenizerKey = null;
+            loadedCheckpointKey = null;
+            loadedReferenceKey = null;
             cfg = c;
             tokenizer = tok;
             trainer = new EmbeddedRoles(cfg, tokenizer).trainer();
             loadedConfigKey = configKey;
             loadedTokenizerKey = tokenizerKey;
-            loadedCheckpointKey = null;
-            loadedReferenceKey = null;
         }
         if (!referenceKey.equals(loadedReferenceKey)) {
             List<Document> ref = RunArtifacts.documentsFromJsonl(RunArtifacts.require(store, referenceKey), referenceKey);
@@ -124,6 +142,8 @@ public class OracleProberGrpcService extends OracleProberGrpc.OracleProberImplBa
         }
         if (!checkpointKey.equals(loadedCheckpointKey)) {
             Checkpoint c = RunArtifacts.readCheckpoint(store, checkpointKey);
+            // A restore that fails part-way leaves a mix of two states: forget the old one so it is reloaded.
+            loadedCheckpointKey = null;
             trainer.restore(c);
             loadedCheckpointKey = checkpointKey;
             registry.counter("mates.oracle.checkpoint.loads").increment();

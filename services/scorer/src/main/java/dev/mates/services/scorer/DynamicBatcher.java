@@ -93,7 +93,9 @@ final class DynamicBatcher implements AutoCloseable {
                     off += p.docs.size();
                     p.done.complete(new Result(mine, all.size()));
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // An Error too (e.g. a native library that fails to link): else the dispatcher thread would die and
+                // this call and every later one would wait forever.
                 for (Pending p : group) p.done.completeExceptionally(e);
             }
         }

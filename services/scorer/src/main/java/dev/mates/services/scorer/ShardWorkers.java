@@ -119,7 +119,9 @@ public class ShardWorkers {
             } else {
                 duplicates.increment(); // another worker finished the same shard first: counted once, by it
             }
-        } catch (RuntimeException ex) {
+        } catch (RuntimeException | Error ex) {
+            // An Error too (e.g. a model's native library that fails to link): else the worker thread dies silently
+            // and, with one worker, the service stops consuming while still reporting ready.
             failures.increment();
             Log.warnf("%s: shard %s failed (delivery %d): %s", consumer, c.task(), c.deliveries(), ex.getMessage());
             try {
