@@ -122,23 +122,4 @@ class DistributedRunTest {
             }
         }
     }
-
-    @Test
-    void badRequestsGetStatusCodesNamingTheField() {
-        TrainerGrpc.TrainerBlockingStub trainer = TrainerGrpc.newBlockingStub(channel);
-        StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
-                () -> trainer.startRun(StartRunRequest.newBuilder().setRunId("Bad Id").build()));
-        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
-        assertTrue(e.getStatus().getDescription().contains("run_id"), e.getStatus().getDescription());
-        e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
-                () -> trainer.startRun(StartRunRequest.newBuilder().setRunId("ok-id").putConfig("selection.tua", "1").build()));
-        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
-        assertTrue(e.getStatus().getDescription().contains("selection.tua"), e.getStatus().getDescription());
-        e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
-                () -> trainer.getRun(GetRunRequest.newBuilder().setRunId("no-such-run").build()));
-        assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
-        e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
-                () -> trainer.getReport(dev.mates.proto.v1.GetReportRequest.newBuilder().setRunId("no-such-run").build()));
-        assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
-    }
 }
