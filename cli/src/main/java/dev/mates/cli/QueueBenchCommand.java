@@ -47,22 +47,19 @@ public final class QueueBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path work = dir != null ? dir : Files.createTempDirectory("mates-bench-queue");
+        // Fresh documents for every measurement: encoder backbones cache embeddings by text, so re-scoring the
+        // same texts would measure the cache, not the model.
+        List<List<Document>> pools = new ArrayList<>();
         SplittableRandom r = new SplittableRandom(5);
-        String[] words = "the of and to in a is that for it as was with be by on not he this are or his from at which".split(" ");
-        List<Document> pool = new ArrayList<>();
-        for (int i = 0; i < docs; i++) {
-            StringBuilder sb = new StringBuilder();
-            int n = 30 + r.nextInt(60);
-            for (int w = 0; w < n; w++) sb.append(words[r.nextInt(words.length)]).append(' ');
-            pool.add(new Document("q" + i, sb.toString().strip()));
-        }
-        List<Document> labelled = pool.subList(0, 64);
+        for (int rep = 0; rep < scorers.size() * (repeats + 1) + 1; rep++) pools.add(pool(r, "q" + rep + "-"));
+        List<Document> labelled = pools.get(pools.size() - 1).subList(0, 64);
         double[] labels = labelled.stream().mapToDouble(d -> d.text().length() % 7 - 3.0).toArray();
         InfluenceModel model = InfluenceModels.create(backbone, 1);
         model.fit(labelled, labels, 1);
         byte[] modelBytes = model.save();
 
         Map<Integer, Double> median = new LinkedHashMap<>();
+        int used = 0;
         for (int n : scorers) {
             Path d = work.resolve("scorers-" + n);
             try (LocalCluster c = LocalCluster.start(new LocalCluster.Options(d, ClusterCommand.home(), freeBlock(), 1, n, 1, "1500m"));
@@ -73,16 +70,18 @@ public final class QueueBenchCommand implements Callable<Integer> {
                 q.ensureGroup();
                 s3.put("bench/model.bin", modelBytes);
                 int shards = (docs + shardSize - 1) / shardSize;
-                for (int k = 0; k < shards; k++) {
-                    s3.put("bench/shards/" + k + ".jsonl", RunArtifacts.documentsToJsonl(pool.subList(k * shardSize, Math.min(docs, (k + 1) * shardSize))));
-                }
                 double[] rates = new double[repeats + 1];
                 for (int rep = 0; rep <= repeats; rep++) { // repetition 0 warms the workers (model load, JIT)
+                    List<Document> pool = pools.get(used++);
+                    for (int k = 0; k < shards; k++) {
+                        s3.put("bench/shards/" + rep + "/" + k + ".jsonl",
+                                RunArtifacts.documentsToJsonl(pool.subList(k * shardSize, Math.min(docs, (k + 1) * shardSize))));
+                    }
                     String doneSet = "bench:done:" + n + ":" + rep;
                     long t0 = System.nanoTime();
                     for (int k = 0; k < shards; k++) {
                         q.enqueue(Map.of(RedisShardQueue.TASK, "bench/" + rep + "/" + k, RedisShardQueue.DONE_SET, doneSet,
-                                "docs", "bench/shards/" + k + ".jsonl", "model", "bench/model.bin", "backbone", backbone,
+                                "docs", "bench/shards/" + rep + "/" + k + ".jsonl", "model", "bench/model.bin", "backbone", backbone,
                                 "out", "bench/scores/" + rep + "/" + k + ".jsonl"));
                     }
                     while (q.doneCount(doneSet) < shards) Thread.sleep(20);
@@ -100,6 +99,18 @@ public final class QueueBenchCommand implements Callable<Integer> {
         median.forEach((n, v) -> System.out.printf(Locale.ROOT, "  %d scorer process(es): %8.0f docs/s  (%.2fx of %d)%n",
                 n, v, v / base, scorers.get(0)));
         return 0;
+    }
+
+    private List<Document> pool(SplittableRandom r, String prefix) {
+        String[] words = "the of and to in a is that for it as was with be by on not he this are or his from at which".split(" ");
+        List<Document> pool = new ArrayList<>();
+        for (int i = 0; i < docs; i++) {
+            StringBuilder sb = new StringBuilder();
+            int n = 30 + r.nextInt(60);
+            for (int w = 0; w < n; w++) sb.append(words[r.nextInt(words.length)]).append(' ');
+            pool.add(new Document(prefix + i, sb.toString().strip()));
+        }
+        return pool;
     }
 
     static int freeBlock() throws IOException {
