@@ -8,8 +8,6 @@ import dev.mates.engine.data.Document;
 import dev.mates.engine.influence.InfluenceModel;
 import dev.mates.engine.influence.InfluenceModels;
 import dev.mates.engine.pipeline.RunArtifacts;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,7 +60,7 @@ public final class QueueBenchCommand implements Callable<Integer> {
         int used = 0;
         for (int n : scorers) {
             Path d = work.resolve("scorers-" + n);
-            try (LocalCluster c = LocalCluster.start(new LocalCluster.Options(d, ClusterCommand.home(), freeBlock(), 1, n, 1, "1500m"));
+            try (LocalCluster c = LocalCluster.start(new LocalCluster.Options(d, ClusterCommand.home(), LocalCluster.freePortBase(), 1, n, 1, "1500m"));
                  S3ObjectStore s3 = new S3ObjectStore(c.s3Endpoint(), LocalCluster.ACCESS_KEY, LocalCluster.SECRET_KEY,
                          LocalCluster.BUCKET, "us-east-1");
                  JedisPooled jedis = RedisStateStore.connect(c.redisUri())) {
@@ -113,23 +111,4 @@ public final class QueueBenchCommand implements Callable<Integer> {
         return pool;
     }
 
-    static int freeBlock() throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int base;
-            try (ServerSocket s = new ServerSocket(0)) {
-                base = s.getLocalPort();
-            }
-            if (base > 60000) continue;
-            boolean free = true;
-            for (int p = base; p < base + 22 && free; p++) {
-                try (ServerSocket s = new ServerSocket(p)) {
-                    s.setReuseAddress(true);
-                } catch (IOException e) {
-                    free = false;
-                }
-            }
-            if (free) return base;
-        }
-        throw new IOException("no free block of 22 ports");
-    }
 }

@@ -46,7 +46,7 @@ class DistributedRunTest {
     @BeforeAll
     static void up() throws IOException {
         Path home = Path.of("..").toAbsolutePath().normalize();
-        cluster = LocalCluster.start(new LocalCluster.Options(dir.resolve("cluster"), home, QueueBenchCommand.freeBlock(), 2, 2, 1, "1500m"));
+        cluster = LocalCluster.start(new LocalCluster.Options(dir.resolve("cluster"), home, LocalCluster.freePortBase(), 2, 2, 1, "1500m"));
         channel = ManagedChannelBuilder.forTarget(cluster.trainerAddress()).usePlaintext().build();
     }
 

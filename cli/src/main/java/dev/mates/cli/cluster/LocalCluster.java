@@ -7,6 +7,7 @@ import dev.mates.adapters.local.LocalS3;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -243,6 +244,27 @@ public final class LocalCluster implements AutoCloseable {
         } catch (IOException e) {
             return "(no log at " + log + ")";
         }
+    }
+
+    /** A port base whose 22 ports (services, S3, Redis) were all free a moment ago. */
+    public static int freePortBase() throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int base;
+            try (ServerSocket s = new ServerSocket(0)) {
+                base = s.getLocalPort();
+            }
+            if (base > 60000) continue;
+            boolean free = true;
+            for (int p = base; p < base + 22 && free; p++) {
+                try (ServerSocket s = new ServerSocket(p)) {
+                    s.setReuseAddress(true);
+                } catch (IOException e) {
+                    free = false;
+                }
+            }
+            if (free) return base;
+        }
+        throw new IOException("no free block of 22 ports");
     }
 
     private static void sleep(long ms) {

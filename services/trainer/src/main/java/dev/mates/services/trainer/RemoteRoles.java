@@ -25,7 +25,6 @@ import dev.mates.proto.v1.ProbeRequest;
 import dev.mates.proto.v1.ProbeResult;
 import dev.mates.services.common.Protos;
 import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -225,8 +224,5 @@ final class RemoteRoles implements Pipeline.Roles {
         return f;
     }
 
-    static RuntimeException unwrap(StatusRuntimeException e, String what) {
-        return new IllegalStateException(what + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription(), e);
-    }
 
 }

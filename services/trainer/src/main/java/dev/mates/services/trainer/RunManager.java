@@ -137,7 +137,7 @@ public class RunManager {
     RunStatus resume(String id) {
         Map<String, String> st = known(id);
         RunState s = RunState.valueOf(st.get("state"));
-        if (running.containsKey(id) || s == RunState.RUN_STATE_RUNNING && running.containsKey(id)) {
+        if (running.containsKey(id)) {
             throw GrpcErrors.precondition("run " + id + " is running");
         }
         if (s == RunState.RUN_STATE_SUCCEEDED) throw GrpcErrors.precondition("run " + id + " already succeeded");
