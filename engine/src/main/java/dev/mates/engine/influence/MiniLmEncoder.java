@@ -16,13 +16,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * all-MiniLM-L6-v2 sentence embeddings on ONNX Runtime (CPU): mean-pooled over the attention mask and
+ * all-MiniLM-L6-v2 sentence embeddings on ONNX Runtime (CPU, or CUDA with the GPU runtime; see
+ * {@link #cudaDevice}): mean-pooled over the attention mask and
  * L2-normalised, 384-d. The model and tokenizer ship as classpath resources of the langchain4j embedding jars,
  * so nothing is downloaded. Texts are sorted by token count and each batch is padded only to its own longest
  * sequence: on a pool of mixed lengths that is most of the speed.
@@ -78,19 +80,85 @@ public final class MiniLmEncoder implements AutoCloseable {
                     .optAddSpecialTokens(true)
                     .build();
             OrtEnvironment env = OrtEnvironment.getEnvironment();
-            OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
-            opts.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
-            // EXTENDED: ALL adds CPU layout rewrites meant for convolutions, no faster for a transformer here.
-            opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.EXTENDED_OPT);
-            // The machines are shared (2 cores, parallel builds): spinning workers steal the other job's core.
-            opts.addConfigEntry("session.intra_op.allow_spinning", "0");
-            OrtSession session = env.createSession(model.toString(), opts);
+            String device = configuredDevice();
+            int cuda = cudaDevice(device, env.getAvailableProviders());
+            OrtSession session;
+            if (cuda < 0) {
+                session = env.createSession(model.toString(), sessionOptions());
+            } else {
+                try {
+                    OrtSession.SessionOptions opts = sessionOptions();
+                    opts.addCUDA(cuda);
+                    session = env.createSession(model.toString(), opts);
+                } catch (OrtException e) {
+                    // The CUDA build of ONNX Runtime is there but CUDA is not usable (no driver, no device, no
+                    // CUDA 12 / cuDNN 9 libraries): auto falls back to the CPU and says so; an explicit cuda is an error.
+                    if (!device.equalsIgnoreCase("auto")) {
+                        throw new IllegalStateException("MiniLM: MATES_ENCODER_DEVICE=" + device + " but CUDA device "
+                                + cuda + " cannot be used (" + e.getMessage().strip() + "); the GPU scorer image needs"
+                                + " CUDA 12 and cuDNN 9 libraries, an NVIDIA driver and an nvidia.com/gpu resource on"
+                                + " the pod; or set it to auto/cpu", e);
+                    }
+                    System.err.println("mates: ONNX Runtime has a CUDA provider but CUDA is not usable ("
+                            + e.getMessage().strip() + "); MiniLM runs on the CPU");
+                    session = env.createSession(model.toString(), sessionOptions());
+                }
+            }
             return new MiniLmEncoder(env, session, tok, int8, maxTokens, batchSize);
         } catch (IOException e) {
             throw new UncheckedIOException("MiniLM: cannot read tokenizer " + tokenizerJson, e);
         } catch (OrtException e) {
             throw new IllegalStateException("MiniLM: ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
         }
+    }
+
+    private static OrtSession.SessionOptions sessionOptions() throws OrtException {
+        OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
+        opts.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
+        // EXTENDED: ALL adds CPU layout rewrites meant for convolutions, no faster for a transformer here.
+        opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.EXTENDED_OPT);
+        // The machines are shared (2 cores, parallel builds): spinning workers steal the other job's core.
+        opts.addConfigEntry("session.intra_op.allow_spinning", "0");
+        return opts;
+    }
+
+    /** The device setting: system property {@code mates.encoder.device}, else env {@code MATES_ENCODER_DEVICE}, else auto. */
+    static String configuredDevice() {
+        String p = System.getProperty("mates.encoder.device");
+        if (p == null || p.isBlank()) p = System.getenv("MATES_ENCODER_DEVICE");
+        return p == null || p.isBlank() ? "auto" : p.strip();
+    }
+
+    /**
+     * The CUDA device to run on, or -1 for CPU. {@code auto} takes CUDA device 0 when the ONNX Runtime on the
+     * classpath has the CUDA provider (the {@code onnxruntime_gpu} jar of the GPU scorer image), else the CPU;
+     * {@code cpu}; {@code cuda} or {@code cuda:N} demand CUDA and fail when it is not there.
+     */
+    static int cudaDevice(String device, EnumSet<ai.onnxruntime.OrtProvider> available) {
+        String d = device.strip().toLowerCase(java.util.Locale.ROOT);
+        boolean hasCuda = available.contains(ai.onnxruntime.OrtProvider.CUDA);
+        if (d.equals("auto")) return hasCuda ? 0 : -1;
+        if (d.equals("cpu")) return -1;
+        if (d.equals("cuda") || d.startsWith("cuda:")) {
+            int n;
+            try {
+                n = d.equals("cuda") ? 0 : Integer.parseInt(d.substring(5));
+            } catch (NumberFormatException e) {
+                n = -1;
+            }
+            if (n < 0) {
+                throw new IllegalArgumentException("mates.encoder.device / MATES_ENCODER_DEVICE: '" + device
+                        + "' is not a device; use auto, cpu, cuda or cuda:N");
+            }
+            if (!hasCuda) {
+                throw new IllegalStateException("mates.encoder.device / MATES_ENCODER_DEVICE is '" + device
+                        + "' but this ONNX Runtime has no CUDA provider (available: " + available + "); run the GPU"
+                        + " scorer image (com.microsoft.onnxruntime:onnxruntime_gpu, CUDA 12 + cuDNN 9) or set it to auto/cpu");
+            }
+            return n;
+        }
+        throw new IllegalArgumentException("mates.encoder.device / MATES_ENCODER_DEVICE: '" + device
+                + "' is not a device; use auto, cpu, cuda or cuda:N");
     }
 
     /** ORT and the tokenizer need files: copy each resource once per JVM to a temporary folder. */

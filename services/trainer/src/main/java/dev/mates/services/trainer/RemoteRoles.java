@@ -48,6 +48,7 @@ final class RemoteRoles implements Pipeline.Roles {
     private final EmbeddedRoles local;
     private final ObjectStore store;
     private final List<ManagedChannel> probers;
+    private final int probeParallelism;
     private final ManagedChannel influence;
     private final RedisShardQueue queue;
     private final String doneSetPrefix;
@@ -55,13 +56,15 @@ final class RemoteRoles implements Pipeline.Roles {
     private final long scoreTimeoutMillis;
     private final Pipeline.Listener listener;
 
-    RemoteRoles(RunConfig cfg, Tokenizer tokenizer, ObjectStore store, List<ManagedChannel> probers, ManagedChannel influence,
-                RedisShardQueue queue, String doneSetPrefix, int shardSize, long scoreTimeoutMillis, Pipeline.Listener listener) {
+    RemoteRoles(RunConfig cfg, Tokenizer tokenizer, ObjectStore store, List<ManagedChannel> probers, int probeParallelism,
+                ManagedChannel influence, RedisShardQueue queue, String doneSetPrefix, int shardSize, long scoreTimeoutMillis, Pipeline.Listener listener) {
         this.cfg = cfg;
         this.tokenizer = tokenizer;
         this.local = new EmbeddedRoles(cfg, tokenizer);
         this.store = store;
+        if (probers.isEmpty()) throw new IllegalArgumentException("mates.trainer.probers: no prober address configured");
         this.probers = probers;
+        this.probeParallelism = probeParallelism > 0 ? probeParallelism : probers.size();
         this.influence = influence;
         this.queue = queue;
         this.doneSetPrefix = doneSetPrefix;
@@ -90,12 +93,15 @@ final class RemoteRoles implements Pipeline.Roles {
         };
     }
 
-    /** Splits the probes into contiguous parts, one per prober replica, probed in parallel; merged by index. */
+    /**
+     * Splits the probes into contiguous parts (as many as the probe parallelism: by default one per prober
+     * address), probed in parallel and merged by index.
+     */
     private double[] probeRemote(List<Document> probes, String method, Pipeline.Stage stage) {
         double[] out = new double[probes.size()];
         Arrays.fill(out, Double.NaN);
         if (probes.isEmpty()) return out;
-        int parts = Math.min(probers.size(), probes.size());
+        int parts = Math.min(probeParallelism, probes.size());
         ExecutorService pool = Executors.newFixedThreadPool(parts);
         try {
             List<CompletableFuture<Void>> futures = new ArrayList<>();
@@ -103,7 +109,9 @@ final class RemoteRoles implements Pipeline.Roles {
             for (int p = 0; p < parts; p++) {
                 int from = (int) ((long) probes.size() * p / parts);
                 int to = (int) ((long) probes.size() * (p + 1) / parts);
-                ManagedChannel ch = probers.get(p);
+                // With more parts than channels (one dns:/// target over a headless Service), parts share a
+                // round_robin channel and each concurrent call lands on the next prober pod.
+                ManagedChannel ch = probers.get(p % probers.size());
                 futures.add(CompletableFuture.runAsync(() -> {
                     ProbeRequest.Builder req = ProbeRequest.newBuilder().setRunId(stage.run()).setMethod(method)
                             .setConfigRef(RunArtifacts.configKey(stage.run()))

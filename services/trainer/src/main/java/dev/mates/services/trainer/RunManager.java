@@ -70,6 +70,8 @@ public class RunManager {
     String prefix;
     @ConfigProperty(name = "mates.trainer.probers", defaultValue = "127.0.0.1:9001")
     List<String> proberAddresses;
+    @ConfigProperty(name = "mates.trainer.probe-parallelism", defaultValue = "0")
+    int probeParallelism;
     @ConfigProperty(name = "mates.trainer.influence-model", defaultValue = "127.0.0.1:9002")
     String influenceAddress;
     @ConfigProperty(name = "mates.trainer.work-dir", defaultValue = "${java.io.tmpdir}/mates-trainer")
@@ -88,8 +90,8 @@ public class RunManager {
     private ManagedChannel influence;
 
     void start(@Observes StartupEvent e) {
-        for (String a : proberAddresses) probers.add(ManagedChannelBuilder.forTarget(a.strip()).usePlaintext().build());
-        influence = ManagedChannelBuilder.forTarget(influenceAddress.strip()).usePlaintext().build();
+        for (String a : proberAddresses) probers.add(channel(a));
+        influence = channel(influenceAddress);
         registry.gauge("mates.trainer.runs.active", running, Map::size);
         registry.more().counter("mates.trainer.tokens.trained", List.of(), tokens);
         registry.gauge("mates.trainer.stage", currentStage);
@@ -105,6 +107,15 @@ public class RunManager {
         } catch (RuntimeException ex) {
             Log.warnf("could not resume runs at start-up (Redis unavailable?): %s", ex.getMessage());
         }
+    }
+
+    /**
+     * A plaintext channel with round_robin load balancing: for a {@code dns:///} target that resolves to several
+     * pods (a headless Service) concurrent calls spread over all of them; for one address it is the same as
+     * pick_first.
+     */
+    static ManagedChannel channel(String target) {
+        return ManagedChannelBuilder.forTarget(target.strip()).defaultLoadBalancingPolicy("round_robin").usePlaintext().build();
     }
 
     void stop(@Observes ShutdownEvent e) {
@@ -226,7 +237,7 @@ public class RunManager {
             ObjectNode report;
             try (Rejects rejects = new Rejects(rejectsFile)) {
                 RunInputs inputs = RunInputs.load(data.pool(), data.reference(), data.heldout(), cfg, rejects);
-                RemoteRoles roles = new RemoteRoles(cfg, inputs.tokenizer(), objects, probers, influence, queue, prefix,
+                RemoteRoles roles = new RemoteRoles(cfg, inputs.tokenizer(), objects, probers, probeParallelism, influence, queue, prefix,
                         shardSize, scoreTimeout.toMillis(), h);
                 long t0 = System.nanoTime();
                 report = new Pipeline(id, cfg, inputs, roles, objects, state).listener(h).run(spec.selector(), spec.baseline());

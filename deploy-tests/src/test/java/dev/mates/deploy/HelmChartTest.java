@@ -1,0 +1,202 @@
+package dev.mates.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import com.marcnuri.helm.TemplateCommand;
+import dev.mates.deploy.Manifests.Obj;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** charts/mates: lint and template through helm-java (Helm's own library), then the same rules as k8s/. */
+class HelmChartTest {
+    private static final Path CHART = Repo.ROOT.resolve("charts/mates");
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static String stream;
+    private static String group;
+
+    @BeforeAll
+    static void setUp() {
+        Properties scorer = Repo.appProperties("scorer");
+        stream = scorer.getProperty("mates.queue.stream");
+        group = scorer.getProperty("mates.queue.group");
+    }
+
+    private static TemplateCommand template(String... valuesFiles) {
+        TemplateCommand t = new Helm(CHART).template().withName("mates").withNamespace("mates");
+        for (String v : valuesFiles) t = t.withValuesFile(CHART.resolve(v));
+        return t;
+    }
+
+    private static List<Obj> render(TemplateCommand t, String label) {
+        return Manifests.parse(t.call(), "helm template " + label);
+    }
+
+    @Test
+    void lintsStrictWithDefaultValues() {
+        LintResult r = new Helm(CHART).lint().strict().call();
+        assertFalse(r.isFailed(), "helm lint --strict:\n" + String.join("\n", r.getMessages()));
+    }
+
+    /** helm-java's lint takes no values file: lint a copy of the chart whose values.yaml is defaults + the variant. */
+    @ParameterizedTest
+    @ValueSource(strings = {"ci/gpu-values.yaml", "ci/external-values.yaml", "ci/keda-values.yaml"})
+    void lintsStrictWithEachVariant(String variant, @TempDir Path tmp) throws IOException {
+        Path copy = tmp.resolve("mates");
+        try (Stream<Path> files = Files.walk(CHART)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Path to = copy.resolve(CHART.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(to);
+                else Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        Map<String, Object> merged = merge(read(CHART.resolve("values.yaml")), read(CHART.resolve(variant)));
+        YAML.writeValue(copy.resolve("values.yaml").toFile(), merged);
+        LintResult r = new Helm(copy).lint().strict().call();
+        assertFalse(r.isFailed(), "helm lint --strict with " + variant + ":\n" + String.join("\n", r.getMessages()));
+    }
+
+    @Test
+    void defaultValues() {
+        List<Obj> objs = render(template(), "(default values)");
+        ManifestRules.check(objs, new ManifestRules.Expect("helm default", false, true, "hpa", stream, group, true));
+        // the generated credentials are the ones the workloads reference
+        var names = objs.stream().filter(o -> o.kind().equals("Secret")).map(Obj::name).sorted().toList();
+        assertEquals(List.of("mates-object-store", "mates-redis"), names);
+    }
+
+    @Test
+    void gpuValuesPutGpusOnScorerWorkersOnly() {
+        ManifestRules.check(render(template("ci/gpu-values.yaml"), "ci/gpu-values.yaml"),
+                new ManifestRules.Expect("helm gpu", true, true, "hpa", stream, group, true));
+    }
+
+    @Test
+    void externalStoresUseTheExistingSecretsAndRenderNoStore() {
+        List<Obj> objs = render(template("ci/external-values.yaml"), "ci/external-values.yaml");
+        ManifestRules.check(objs, new ManifestRules.Expect("helm external", false, false, "hpa", stream, group, false));
+        Map<String, Object> values = read(CHART.resolve("ci/external-values.yaml"));
+        String endpoint = (String) path(values, "objectStore", "external", "endpoint");
+        String redisSecret = (String) path(values, "redis", "auth", "existingSecret");
+        String s3Secret = (String) path(values, "objectStore", "auth", "existingSecret");
+        ManifestRules rules = rules(objs);
+        for (String c : ManifestRules.MATES_COMPONENTS) {
+            Map<String, String> env = rules.environment(c);
+            assertEquals(endpoint, env.get("MATES_OBJECT_STORE_ENDPOINT"), c);
+            assertTrue(env.get("MATES_OBJECT_STORE_ACCESS_KEY").startsWith("secret:" + s3Secret + "/"), c + " " + env);
+            if (env.containsKey("MATES_REDIS_PASSWORD")) assertTrue(env.get("MATES_REDIS_PASSWORD").startsWith("secret:" + redisSecret + "/"), c + " " + env);
+        }
+    }
+
+    @Test
+    void kedaScalesWorkersOnTheStreamTheApplicationUses() {
+        ManifestRules.check(render(template("ci/keda-values.yaml"), "ci/keda-values.yaml"),
+                new ManifestRules.Expect("helm keda", false, true, "keda", stream, group, true));
+        ManifestRules.check(render(template("ci/keda-values.yaml", "ci/gpu-values.yaml"), "keda + gpu"),
+                new ManifestRules.Expect("helm keda + gpu", true, true, "keda", stream, group, true));
+        ManifestRules.check(render(template("ci/keda-values.yaml", "ci/external-values.yaml"), "keda + external"),
+                new ManifestRules.Expect("helm keda + external", false, false, "keda", stream, group, false));
+    }
+
+    @Test
+    void oneQueueValueFeedsTheWorkersTheTrainerAndKeda() {
+        List<Obj> objs = render(template("ci/keda-values.yaml").set("queue.stream", "team-a:shards").set("queue.group", "team-a-scorers"), "custom queue");
+        ManifestRules.check(objs, new ManifestRules.Expect("helm custom queue", false, true, "keda", "team-a:shards", "team-a-scorers", true));
+    }
+
+    @Test
+    void defaultQueueValuesAreTheApplicationDefaults() {
+        Map<String, Object> values = read(CHART.resolve("values.yaml"));
+        assertEquals(stream, path(values, "queue", "stream"));
+        assertEquals(group, path(values, "queue", "group"));
+    }
+
+    @Test
+    void autoscalingCanBeOff() {
+        ManifestRules.check(render(template().set("scorer.worker.autoscaling.mode", "none"), "autoscaling none"),
+                new ManifestRules.Expect("helm no autoscaling", false, true, "none", stream, group, true));
+    }
+
+    @Test
+    void serviceMonitorScrapesEveryService() {
+        List<Obj> objs = render(template().set("serviceMonitor.enabled", "true"), "serviceMonitor.enabled");
+        List<ServiceMonitor> monitors = objs.stream().map(Obj::typed).filter(ServiceMonitor.class::isInstance).map(ServiceMonitor.class::cast).toList();
+        assertEquals(1, monitors.size());
+        ServiceMonitor m = monitors.get(0);
+        assertTrue(m.getSpec().getEndpoints().stream().allMatch(e -> "/q/metrics".equals(e.getPath())), "scrapes /q/metrics");
+        List<Service> scraped = objs.stream().map(Obj::typed).filter(Service.class::isInstance).map(Service.class::cast)
+                .filter(s -> ManifestRules.matches(m.getSpec().getSelector(), s.getMetadata().getLabels())).toList();
+        for (String c : ManifestRules.MATES_COMPONENTS) {
+            assertTrue(scraped.stream().anyMatch(s -> c.equals(s.getMetadata().getLabels().get(ManifestRules.COMPONENT))), "ServiceMonitor selects the " + c + " Service");
+        }
+        for (Service s : scraped) {
+            String port = m.getSpec().getEndpoints().get(0).getPort();
+            assertTrue(s.getSpec().getPorts().stream().anyMatch(p -> port.equals(p.getName())), s.getMetadata().getName() + " has no port named " + port);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"trainer.replicas=2", "scorer.worker.autoscaling.mode=sometimes", "oracleProber.replicas=-1", "scorer.gpu.enabeld=true"})
+    void schemaRejectsBadValues(String assignment) {
+        String[] kv = assignment.split("=", 2);
+        Object value = kv[1].matches("-?[0-9]+") ? (Object) Integer.parseInt(kv[1]) : kv[1];
+        Exception e = assertThrows(Exception.class, () -> template().set(kv[0], value).call(), assignment);
+        String leaf = kv[0].substring(kv[0].lastIndexOf('.') + 1);
+        assertTrue(e.getMessage().contains("schema") && e.getMessage().contains(leaf), assignment + " -> " + e.getMessage());
+    }
+
+    private static ManifestRules.Expect expectAny() {
+        return new ManifestRules.Expect("any", false, false, "none", stream, group, true);
+    }
+
+    private static ManifestRules rules(List<Obj> objs) {
+        return ManifestRules.unchecked(objs, expectAny());
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> read(Path f) {
+        try {
+            Map<String, Object> m = YAML.readValue(f.toFile(), Map.class);
+            return m == null ? new LinkedHashMap<>() : m;
+        } catch (IOException e) {
+            throw new AssertionError(f + ": " + e.getMessage(), e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> merge(Map<String, Object> base, Map<String, Object> over) {
+        Map<String, Object> out = new LinkedHashMap<>(base);
+        over.forEach((k, v) -> {
+            if (v instanceof Map<?, ?> vm && out.get(k) instanceof Map<?, ?> bm) out.put(k, merge((Map<String, Object>) bm, (Map<String, Object>) vm));
+            else out.put(k, v);
+        });
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Object path(Map<String, Object> m, String... keys) {
+        Object o = m;
+        for (String k : keys) o = o instanceof Map<?, ?> mm ? ((Map<String, Object>) mm).get(k) : null;
+        return o;
+    }
+}

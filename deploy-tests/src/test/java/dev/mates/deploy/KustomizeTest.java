@@ -1,0 +1,87 @@
+package dev.mates.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mates.deploy.Manifests.Obj;
+import io.fabric8.kubernetes.api.model.Namespace;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** k8s/: every overlay renders offline, parses as typed objects and keeps the deployment rules. */
+class KustomizeTest {
+    private static final Path K8S = Repo.ROOT.resolve("k8s").toAbsolutePath().normalize();
+    private static String stream;
+    private static String group;
+
+    @BeforeAll
+    static void setUp() {
+        Assumptions.assumeTrue(Kustomize.command() != null,
+                "k8s/ is not checked: neither kustomize nor kubectl is on PATH (install kubectl to render the overlays)");
+        Properties scorer = Repo.appProperties("scorer");
+        stream = scorer.getProperty("mates.queue.stream");
+        group = scorer.getProperty("mates.queue.group");
+        assertEquals(stream, Repo.appProperties("trainer").getProperty("mates.queue.stream"), "trainer and scorer must use one stream");
+        assertEquals(group, Repo.appProperties("trainer").getProperty("mates.queue.group"), "trainer and scorer must use one group");
+    }
+
+    private static List<Obj> render(Path dir) throws Exception {
+        return Manifests.parse(Kustomize.render(dir), Repo.ROOT.relativize(dir).toString());
+    }
+
+    @Test
+    void cpuOverlay() throws Exception {
+        List<Obj> objs = render(K8S.resolve("overlays/cpu"));
+        ManifestRules.check(objs, new ManifestRules.Expect("k8s/overlays/cpu", false, true, "hpa", stream, group, false));
+        Namespace ns = objs.stream().map(Obj::typed).filter(Namespace.class::isInstance).map(Namespace.class::cast).findFirst().orElseThrow();
+        assertEquals("restricted", ns.getMetadata().getLabels().get("pod-security.kubernetes.io/enforce"));
+        assertTrue(objs.stream().filter(o -> !(o.typed() instanceof Namespace)).allMatch(o -> "mates".equals(o.model().getMetadata().getNamespace())),
+                "every namespaced object lands in namespace mates");
+    }
+
+    @Test
+    void baseIsTheCpuOverlay() throws Exception {
+        ManifestRules.check(render(K8S.resolve("base")), new ManifestRules.Expect("k8s/base", false, true, "hpa", stream, group, false));
+    }
+
+    @Test
+    void gpuOverlayPutsGpusOnScorerWorkersOnly() throws Exception {
+        ManifestRules.check(render(K8S.resolve("overlays/gpu")), new ManifestRules.Expect("k8s/overlays/gpu", true, true, "hpa", stream, group, false));
+    }
+
+    @Test
+    void externalStoresOverlay() throws Exception {
+        ManifestRules.check(render(K8S.resolve("overlays/external-stores")),
+                new ManifestRules.Expect("k8s/overlays/external-stores", false, false, "hpa", stream, group, false));
+    }
+
+    /** What k8s/README.md tells users to do: uncomment the keda component in the overlay they apply. */
+    @Test
+    void kedaComponentScalesWorkersOnTheApplicationsStream(@TempDir Path tmp) throws Exception {
+        Path copy = tmp.resolve("k8s");
+        try (Stream<Path> files = Files.walk(K8S)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Path to = copy.resolve(K8S.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(to);
+                else Files.copy(f, to);
+            }
+        }
+        for (String overlay : List.of("cpu", "gpu", "external-stores")) {
+            Path k = copy.resolve("overlays/" + overlay + "/kustomization.yaml");
+            String text = Files.readString(k);
+            String on = text.replace("# components:\n#   - ../../components/keda", "components:\n  - ../../components/keda");
+            assertNotEquals(text, on, overlay + "/kustomization.yaml no longer has the commented keda component the README describes");
+            Files.writeString(k, on);
+            ManifestRules.check(render(k.getParent()), new ManifestRules.Expect("k8s/overlays/" + overlay + " + components/keda",
+                    overlay.equals("gpu"), !overlay.equals("external-stores"), "keda", stream, group, false));
+        }
+    }
+}

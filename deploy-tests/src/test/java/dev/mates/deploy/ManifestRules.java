@@ -1,0 +1,585 @@
+package dev.mates.deploy;
+
+import dev.mates.deploy.Manifests.Obj;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvFromSource;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HTTPGetAction;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The rules every rendering of mates (kustomize overlay or Helm values) must satisfy. All failures are collected
+ * and reported together, each naming the object.
+ */
+final class ManifestRules {
+    static final String COMPONENT = "app.kubernetes.io/component";
+    static final List<String> MATES_COMPONENTS = List.of("trainer", "oracle-prober", "influence-model", "scorer", "scorer-worker");
+    static final String GPU = "nvidia.com/gpu";
+    /** MATES_* variables that are not config keys: the port (quarkus.http.port) and the password the Redis URI is built from. */
+    private static final Set<String> NON_KEY_ENV = Set.of("MATES_PORT", "MATES_REDIS_PASSWORD");
+
+    /** What a rendering is expected to be. */
+    record Expect(String label, boolean gpu, boolean bundledStores, String autoscaling, String stream, String group,
+                  boolean generatedSecretsAllowed) {
+    }
+
+    /** A pod-owning workload. */
+    record Workload(Obj obj, PodTemplateSpec template, Integer replicas) {
+        String component() {
+            Map<String, String> l = template.getMetadata() == null ? null : template.getMetadata().getLabels();
+            return l == null ? null : l.get(COMPONENT);
+        }
+
+        PodSpec pod() {
+            return template.getSpec();
+        }
+    }
+
+    private final List<Obj> objs;
+    private final Expect expect;
+    private final List<String> fails = new ArrayList<>();
+    private final List<Workload> workloads = new ArrayList<>();
+
+    private ManifestRules(List<Obj> objs, Expect expect) {
+        this.objs = objs;
+        this.expect = expect;
+        for (Obj o : objs) {
+            if (o.typed() instanceof Deployment d) workloads.add(new Workload(o, d.getSpec().getTemplate(), d.getSpec().getReplicas()));
+            if (o.typed() instanceof StatefulSet s) workloads.add(new Workload(o, s.getSpec().getTemplate(), s.getSpec().getReplicas()));
+            if (o.typed() instanceof Job j) workloads.add(new Workload(o, j.getSpec().getTemplate(), null));
+        }
+    }
+
+    /** The rules over these objects, unchecked: to read a workload's effective environment. */
+    static ManifestRules unchecked(List<Obj> objs, Expect expect) {
+        return new ManifestRules(objs, expect);
+    }
+
+    /** Checks every rule; throws one AssertionError listing every failure. */
+    static void check(List<Obj> objs, Expect expect) {
+        ManifestRules r = new ManifestRules(objs, expect);
+        r.run();
+        if (!r.fails.isEmpty()) {
+            throw new AssertionError(expect.label() + ": " + r.fails.size() + " rule(s) broken:\n  - " + String.join("\n  - ", r.fails));
+        }
+    }
+
+    private void fail(String msg) {
+        fails.add(msg);
+    }
+
+    <T> List<T> all(Class<T> type) {
+        return objs.stream().map(Obj::typed).filter(type::isInstance).map(type::cast).toList();
+    }
+
+    Workload workload(String component) {
+        List<Workload> w = workloads.stream().filter(x -> component.equals(x.component())).toList();
+        if (w.size() != 1) throw new AssertionError(expect.label() + ": expected one workload with " + COMPONENT + "=" + component + ", found " + w.size());
+        return w.get(0);
+    }
+
+    private void run() {
+        for (String c : MATES_COMPONENTS) workload(c); // each exists once
+        if (expect.bundledStores()) {
+            workload("redis");
+            workload("minio");
+            workload("bucket-init");
+        } else {
+            for (Workload w : workloads) {
+                if (Set.of("redis", "minio", "bucket-init").contains(w.component())) fail(w.obj() + ": external stores, yet a bundled " + w.component() + " is rendered");
+            }
+        }
+        workloads.forEach(this::security);
+        workloads.forEach(this::resources);
+        for (String c : MATES_COMPONENTS) {
+            Workload w = workload(c);
+            probes(w);
+            serviceAccount(w);
+            env(w);
+        }
+        trainer();
+        services();
+        networkPolicies();
+        pdb();
+        gpu();
+        autoscaling();
+        secrets();
+    }
+
+    // ---- pods ----
+
+    private void security(Workload w) {
+        PodSpec pod = w.pod();
+        PodSecurityContext psc = pod.getSecurityContext();
+        boolean podNonRoot = psc != null && Boolean.TRUE.equals(psc.getRunAsNonRoot());
+        if (psc == null || psc.getSeccompProfile() == null || !"RuntimeDefault".equals(psc.getSeccompProfile().getType())) {
+            fail(w.obj() + ": pod securityContext.seccompProfile.type must be RuntimeDefault");
+        }
+        if (psc != null && psc.getRunAsUser() != null && psc.getRunAsUser() == 0) fail(w.obj() + ": pod runs as uid 0");
+        for (Container c : containers(pod)) {
+            String where = w.obj() + " container " + c.getName();
+            SecurityContext sc = c.getSecurityContext();
+            if (sc == null) {
+                fail(where + ": no securityContext");
+                continue;
+            }
+            if (!podNonRoot && !Boolean.TRUE.equals(sc.getRunAsNonRoot())) fail(where + ": runAsNonRoot is not true (pod or container)");
+            if (sc.getRunAsUser() != null && sc.getRunAsUser() == 0) fail(where + ": runs as uid 0");
+            if (!Boolean.FALSE.equals(sc.getAllowPrivilegeEscalation())) fail(where + ": allowPrivilegeEscalation must be false");
+            if (!Boolean.TRUE.equals(sc.getReadOnlyRootFilesystem())) fail(where + ": readOnlyRootFilesystem must be true");
+            if (Boolean.TRUE.equals(sc.getPrivileged())) fail(where + ": privileged");
+            if (sc.getCapabilities() == null || sc.getCapabilities().getDrop() == null || !sc.getCapabilities().getDrop().contains("ALL")) {
+                fail(where + ": capabilities.drop must contain ALL");
+            } else if (sc.getCapabilities().getAdd() != null && !sc.getCapabilities().getAdd().isEmpty()) {
+                fail(where + ": adds capabilities " + sc.getCapabilities().getAdd());
+            }
+            boolean tmp = c.getVolumeMounts() != null && c.getVolumeMounts().stream().anyMatch(m -> "/tmp".equals(m.getMountPath()));
+            if (!tmp) fail(where + ": read-only root filesystem but nothing writable mounted at /tmp");
+            String image = c.getImage();
+            if (image == null || !image.contains(":") || image.endsWith(":latest")) fail(where + ": image '" + image + "' needs a pinned tag");
+        }
+    }
+
+    private void resources(Workload w) {
+        for (Container c : containers(w.pod())) {
+            String where = w.obj() + " container " + c.getName();
+            var r = c.getResources();
+            for (String kind : List.of("cpu", "memory")) {
+                if (r == null || r.getRequests() == null || r.getRequests().get(kind) == null) fail(where + ": no resources.requests." + kind);
+                if (r == null || r.getLimits() == null || r.getLimits().get(kind) == null) fail(where + ": no resources.limits." + kind);
+            }
+        }
+    }
+
+    private void probes(Workload w) {
+        Container c = main(w);
+        check(w, c, "startupProbe", c.getStartupProbe(), "/q/health/started");
+        check(w, c, "livenessProbe", c.getLivenessProbe(), "/q/health/live");
+        check(w, c, "readinessProbe", c.getReadinessProbe(), "/q/health/ready");
+    }
+
+    private void check(Workload w, Container c, String name, Probe p, String path) {
+        String where = w.obj() + " container " + c.getName() + " " + name;
+        if (p == null || p.getHttpGet() == null) {
+            fail(where + ": missing (httpGet " + path + ")");
+            return;
+        }
+        HTTPGetAction g = p.getHttpGet();
+        if (!path.equals(g.getPath())) fail(where + ": path " + g.getPath() + ", expected " + path);
+        if (port(c, g.getPort()) == null) fail(where + ": port " + g.getPort() + " is not a port of the container");
+    }
+
+    private void serviceAccount(Workload w) {
+        PodSpec pod = w.pod();
+        String sa = pod.getServiceAccountName();
+        if (sa == null) {
+            fail(w.obj() + ": no serviceAccountName (would run as the namespace's default account)");
+            return;
+        }
+        ServiceAccount account = all(ServiceAccount.class).stream().filter(s -> s.getMetadata().getName().equals(sa)).findFirst().orElse(null);
+        if (account == null) fail(w.obj() + ": ServiceAccount " + sa + " is not rendered");
+        boolean off = Boolean.FALSE.equals(pod.getAutomountServiceAccountToken())
+                || pod.getAutomountServiceAccountToken() == null && account != null && Boolean.FALSE.equals(account.getAutomountServiceAccountToken());
+        if (!off) fail(w.obj() + ": the API token is mounted (automountServiceAccountToken must be false: mates never calls the API)");
+    }
+
+    // ---- configuration ----
+
+    /** The environment a container sees: envFrom ConfigMaps, then env (value, or secret:NAME/KEY for secretKeyRef). */
+    Map<String, String> environment(Workload w, Container c) {
+        Map<String, String> env = new LinkedHashMap<>();
+        if (c.getEnvFrom() != null) {
+            for (EnvFromSource f : c.getEnvFrom()) {
+                if (f.getConfigMapRef() != null) {
+                    ConfigMap cm = all(ConfigMap.class).stream().filter(m -> m.getMetadata().getName().equals(f.getConfigMapRef().getName())).findFirst().orElse(null);
+                    if (cm == null) {
+                        fail(w.obj() + ": envFrom ConfigMap " + f.getConfigMapRef().getName() + " is not rendered");
+                    } else if (cm.getData() != null) {
+                        String prefix = f.getPrefix() == null ? "" : f.getPrefix();
+                        cm.getData().forEach((k, v) -> env.put(prefix + k, v));
+                    }
+                }
+                if (f.getSecretRef() != null) fail(w.obj() + ": envFrom a whole Secret: reference keys one by one");
+            }
+        }
+        if (c.getEnv() != null) {
+            for (EnvVar e : c.getEnv()) {
+                if (e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null) {
+                    env.put(e.getName(), "secret:" + e.getValueFrom().getSecretKeyRef().getName() + "/" + e.getValueFrom().getSecretKeyRef().getKey());
+                } else if (e.getValueFrom() != null && e.getValueFrom().getConfigMapKeyRef() != null) {
+                    env.put(e.getName(), "configmap:" + e.getValueFrom().getConfigMapKeyRef().getName() + "/" + e.getValueFrom().getConfigMapKeyRef().getKey());
+                } else {
+                    env.put(e.getName(), e.getValue() == null ? "" : e.getValue());
+                }
+            }
+        }
+        return env;
+    }
+
+    Map<String, String> environment(String component) {
+        Workload w = workload(component);
+        return environment(w, main(w));
+    }
+
+    private void env(Workload w) {
+        Container c = main(w);
+        Map<String, String> env = environment(w, c);
+        String where = w.obj() + " container " + c.getName();
+        Set<String> known = new java.util.HashSet<>(NON_KEY_ENV);
+        for (String k : Repo.configKeys()) known.add(Repo.envName(k));
+        for (String name : env.keySet()) {
+            if (name.startsWith("MATES_") && !known.contains(name)) {
+                fail(where + ": env " + name + " matches no configuration key of the services (typo? see docs/operations.md)");
+            }
+        }
+        for (String secret : List.of("MATES_OBJECT_STORE_ACCESS_KEY", "MATES_OBJECT_STORE_SECRET_KEY")) {
+            String v = env.get(secret);
+            if (v == null || !v.startsWith("secret:")) fail(where + ": " + secret + " must come from a Secret (secretKeyRef), is " + v);
+        }
+        String endpoint = env.get("MATES_OBJECT_STORE_ENDPOINT");
+        if (endpoint == null || !endpoint.matches("https?://[^/]+.*")) fail(where + ": MATES_OBJECT_STORE_ENDPOINT is " + endpoint);
+        if (w.component().startsWith("scorer") || w.component().equals("trainer")) {
+            String pw = env.get("MATES_REDIS_PASSWORD");
+            if (pw == null || !pw.startsWith("secret:")) fail(where + ": MATES_REDIS_PASSWORD must come from a Secret, is " + pw);
+            String uri = env.get("MATES_REDIS_URI");
+            if (uri == null || !uri.startsWith("redis") || !uri.contains("$(MATES_REDIS_PASSWORD)")) {
+                fail(where + ": MATES_REDIS_URI must be composed with $(MATES_REDIS_PASSWORD), is " + uri);
+            }
+            List<String> order = c.getEnv() == null ? List.of() : c.getEnv().stream().map(EnvVar::getName).toList();
+            if (order.indexOf("MATES_REDIS_URI") >= 0 && order.indexOf("MATES_REDIS_PASSWORD") > order.indexOf("MATES_REDIS_URI")) {
+                fail(where + ": MATES_REDIS_PASSWORD must be declared before MATES_REDIS_URI ($(VAR) only expands earlier variables)");
+            }
+            if (!expect.stream().equals(env.get("MATES_QUEUE_STREAM"))) fail(where + ": MATES_QUEUE_STREAM is " + env.get("MATES_QUEUE_STREAM") + ", expected " + expect.stream());
+            if (!expect.group().equals(env.get("MATES_QUEUE_GROUP"))) fail(where + ": MATES_QUEUE_GROUP is " + env.get("MATES_QUEUE_GROUP") + ", expected " + expect.group());
+        }
+        String port = env.get("MATES_PORT");
+        if (port != null && port(c, new IntOrString(Integer.parseInt(port))) == null) fail(where + ": MATES_PORT " + port + " is not a container port");
+        if (w.component().equals("scorer") && !"0".equals(env.get("MATES_SCORER_WORKERS"))) {
+            fail(where + ": the online scorer must not consume the queue (MATES_SCORER_WORKERS=0), is " + env.get("MATES_SCORER_WORKERS"));
+        }
+        if (w.component().equals("scorer-worker")) {
+            String n = env.get("MATES_SCORER_WORKERS");
+            if (n == null || !n.matches("[1-9][0-9]*")) fail(where + ": scorer workers need MATES_SCORER_WORKERS >= 1, is " + n);
+        }
+    }
+
+    private void trainer() {
+        Workload t = workload("trainer");
+        if (!Objects.equals(t.replicas(), 1)) fail(t.obj() + ": the trainer owns its runs: replicas must be 1, is " + t.replicas());
+        if (t.obj().typed() instanceof Deployment d && (d.getSpec().getStrategy() == null || !"Recreate".equals(d.getSpec().getStrategy().getType()))) {
+            fail(t.obj() + ": strategy must be Recreate (two trainers would resume the same runs)");
+        }
+        Map<String, String> env = environment("trainer");
+        String probers = env.get("MATES_TRAINER_PROBERS");
+        Workload prober = workload("oracle-prober");
+        if (probers == null) {
+            fail(t.obj() + ": MATES_TRAINER_PROBERS is not set");
+        } else {
+            for (String target : probers.split(",")) {
+                boolean dns = target.strip().startsWith("dns:///");
+                Service s = serviceFor(t.obj(), target.strip().replaceFirst("^dns:///", ""), prober);
+                if (dns && s != null && !"None".equals(s.getSpec().getClusterIP())) {
+                    fail(t.obj() + ": " + target + " resolves through DNS to every prober pod only with a headless Service (clusterIP: None)");
+                }
+            }
+            String par = env.get("MATES_TRAINER_PROBE_PARALLELISM");
+            int addresses = probers.split(",").length;
+            int expected = prober.replicas() == null ? -1 : prober.replicas();
+            if (expected > addresses && (par == null || Integer.parseInt(par) != expected)) {
+                fail(t.obj() + ": MATES_TRAINER_PROBE_PARALLELISM is " + par + " but there are " + expected + " prober replicas");
+            }
+        }
+        String influence = env.get("MATES_TRAINER_INFLUENCE_MODEL");
+        if (influence == null) fail(t.obj() + ": MATES_TRAINER_INFLUENCE_MODEL is not set");
+        else serviceFor(t.obj(), influence.replaceFirst("^dns:///", ""), workload("influence-model"));
+        if (expect.bundledStores()) {
+            String endpoint = env.get("MATES_OBJECT_STORE_ENDPOINT");
+            if (endpoint != null) serviceFor(t.obj(), endpoint.replaceFirst("^https?://", "").replaceFirst("/.*", ""), workload("minio"));
+            String uri = env.get("MATES_REDIS_URI");
+            if (uri != null) serviceFor(t.obj(), uri.replaceFirst("^rediss?://", "").replaceFirst("^.*@", "").replaceFirst("/.*", ""), workload("redis"));
+        }
+    }
+
+    /** The Service a host:port address names, which must select the workload's pods and expose the port. */
+    private Service serviceFor(Obj from, String hostPort, Workload target) {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon < 0) {
+            fail(from + ": address '" + hostPort + "' has no port");
+            return null;
+        }
+        String host = hostPort.substring(0, colon);
+        int port = Integer.parseInt(hostPort.substring(colon + 1));
+        String name = host.split("\\.")[0];
+        Service s = all(Service.class).stream().filter(x -> x.getMetadata().getName().equals(name)).findFirst().orElse(null);
+        if (s == null) {
+            fail(from + ": address " + hostPort + " names Service " + name + ", which is not rendered");
+            return null;
+        }
+        if (!selects(s.getSpec().getSelector(), target.template().getMetadata().getLabels())) {
+            fail(from + ": Service " + name + " does not select the " + target.component() + " pods");
+        }
+        if (s.getSpec().getPorts().stream().noneMatch(p -> p.getPort() == port)) fail(from + ": Service " + name + " has no port " + port);
+        return s;
+    }
+
+    private void services() {
+        for (Service s : all(Service.class)) {
+            Map<String, String> sel = s.getSpec().getSelector();
+            List<Workload> targets = workloads.stream().filter(w -> selects(sel, w.template().getMetadata().getLabels())).toList();
+            if (sel == null || sel.isEmpty() || targets.isEmpty()) {
+                fail("Service " + s.getMetadata().getName() + ": selects no workload (selector " + sel + ")");
+                continue;
+            }
+            for (ServicePort p : s.getSpec().getPorts()) {
+                IntOrString target = p.getTargetPort() == null ? new IntOrString(p.getPort()) : p.getTargetPort();
+                for (Workload w : targets) {
+                    if (containers(w.pod()).stream().noneMatch(c -> port(c, target) != null)) {
+                        fail("Service " + s.getMetadata().getName() + ": targetPort " + target + " is not a port of " + w.obj());
+                    }
+                }
+            }
+        }
+    }
+
+    private void networkPolicies() {
+        List<NetworkPolicy> policies = all(NetworkPolicy.class);
+        Map<String, String> trainerLabels = workload("trainer").template().getMetadata().getLabels();
+        for (Workload w : workloads) {
+            if (w.obj().typed() instanceof Job) continue;
+            Map<String, String> labels = w.template().getMetadata().getLabels();
+            List<NetworkPolicy> selecting = policies.stream().filter(p -> matches(p.getSpec().getPodSelector(), labels)
+                    && (p.getSpec().getPolicyTypes() == null || p.getSpec().getPolicyTypes().contains("Ingress"))).toList();
+            if (selecting.isEmpty()) {
+                fail(w.obj() + ": no NetworkPolicy selects these pods, so anyone in the cluster can reach them");
+                continue;
+            }
+            List<NetworkPolicyIngressRule> rules = new ArrayList<>();
+            selecting.forEach(p -> {
+                if (p.getSpec().getIngress() != null) rules.addAll(p.getSpec().getIngress());
+            });
+            String c = w.component();
+            if (Set.of("oracle-prober", "influence-model", "scorer-worker").contains(c)) {
+                for (NetworkPolicyIngressRule r : rules) {
+                    for (NetworkPolicyPeer peer : peers(r)) {
+                        boolean onlyTrainer = peer != null && peer.getIpBlock() == null && peer.getNamespaceSelector() == null
+                                && peer.getPodSelector() != null && matches(peer.getPodSelector(), trainerLabels)
+                                && workloads.stream().filter(x -> x != workload("trainer")).noneMatch(x -> matches(peer.getPodSelector(), x.template().getMetadata().getLabels()));
+                        if (!onlyTrainer) fail(w.obj() + ": ingress allowed from " + (peer == null ? "anywhere" : peer) + "; only the trainer may call " + c);
+                    }
+                }
+            }
+            if (Set.of("redis", "minio").contains(c)) {
+                for (NetworkPolicyIngressRule r : rules) {
+                    for (NetworkPolicyPeer peer : peers(r)) {
+                        if (peer == null || peer.getIpBlock() != null) {
+                            fail(w.obj() + ": ingress allowed from " + (peer == null ? "anywhere" : peer.getIpBlock()) + "; only mates pods may reach " + c);
+                        } else if (peer.getNamespaceSelector() == null && (peer.getPodSelector() == null
+                                || !"mates".equals(labelOf(peer.getPodSelector(), "app.kubernetes.io/part-of")) && labelOf(peer.getPodSelector(), COMPONENT) == null)) {
+                            fail(w.obj() + ": ingress from " + peer.getPodSelector() + " is not limited to mates pods");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The peers of a rule; a rule without `from` admits anyone (null). */
+    private static List<NetworkPolicyPeer> peers(NetworkPolicyIngressRule r) {
+        if (r.getFrom() == null || r.getFrom().isEmpty()) {
+            List<NetworkPolicyPeer> any = new ArrayList<>();
+            any.add(null);
+            return any;
+        }
+        return r.getFrom();
+    }
+
+    private static String labelOf(LabelSelector s, String key) {
+        return s.getMatchLabels() == null ? null : s.getMatchLabels().get(key);
+    }
+
+    private void pdb() {
+        Map<String, String> online = workload("scorer").template().getMetadata().getLabels();
+        List<PodDisruptionBudget> pdbs = all(PodDisruptionBudget.class).stream().filter(p -> matches(p.getSpec().getSelector(), online)).toList();
+        if (pdbs.isEmpty()) fail("no PodDisruptionBudget selects the online scorer pods");
+        for (PodDisruptionBudget p : pdbs) {
+            if (p.getSpec().getMaxUnavailable() == null && p.getSpec().getMinAvailable() == null) fail("PodDisruptionBudget " + p.getMetadata().getName() + ": neither maxUnavailable nor minAvailable");
+        }
+    }
+
+    private void gpu() {
+        for (Workload w : workloads) {
+            for (Container c : containers(w.pod())) {
+                boolean limit = c.getResources() != null && c.getResources().getLimits() != null && c.getResources().getLimits().containsKey(GPU);
+                boolean shouldHave = expect.gpu() && "scorer-worker".equals(w.component()) && w.pod().getContainers().contains(c);
+                if (limit != shouldHave) fail(w.obj() + " container " + c.getName() + ": " + (limit ? "has" : "lacks") + " a " + GPU + " limit");
+                if (limit) {
+                    Quantity q = c.getResources().getLimits().get(GPU);
+                    if (Quantity.getAmountInBytes(q).intValue() < 1) fail(w.obj() + ": " + GPU + " limit " + q);
+                    Quantity req = c.getResources().getRequests() == null ? null : c.getResources().getRequests().get(GPU);
+                    if (req != null && !req.equals(q)) fail(w.obj() + ": " + GPU + " requests must equal limits (extended resources cannot overcommit)");
+                }
+            }
+        }
+        if (expect.gpu()) {
+            Workload w = workload("scorer-worker");
+            PodSpec pod = w.pod();
+            List<Toleration> tol = pod.getTolerations() == null ? List.of() : pod.getTolerations();
+            if (tol.stream().noneMatch(t -> GPU.equals(t.getKey()))) fail(w.obj() + ": GPU workers need a toleration for the " + GPU + " taint");
+            if (pod.getNodeSelector() == null || pod.getNodeSelector().isEmpty()) fail(w.obj() + ": GPU workers need a nodeSelector for GPU nodes");
+            if (!main(w).getImage().contains("scorer-gpu")) fail(w.obj() + ": GPU workers must run the scorer-gpu image, run " + main(w).getImage());
+            if (!"cuda".equals(environment("scorer-worker").get("MATES_ENCODER_DEVICE"))) fail(w.obj() + ": GPU workers must set MATES_ENCODER_DEVICE=cuda");
+            Workload online = workload("scorer");
+            if (main(online).getImage().contains("scorer-gpu")) fail(online.obj() + ": the online scorer runs the GPU image without a GPU");
+        }
+    }
+
+    private void autoscaling() {
+        Workload worker = workload("scorer-worker");
+        String workerName = worker.obj().name();
+        List<Keda.ScaledObject> scaled = all(Keda.ScaledObject.class);
+        List<HorizontalPodAutoscaler> hpas = all(HorizontalPodAutoscaler.class);
+        switch (expect.autoscaling()) {
+            case "keda" -> {
+                if (scaled.size() != 1) {
+                    fail("expected one KEDA ScaledObject, found " + scaled.size());
+                    return;
+                }
+                Keda.ScaledObject so = scaled.get(0);
+                var ref = so.spec().scaleTargetRef();
+                if (ref == null || !workerName.equals(ref.name()) || ref.kind() != null && !ref.kind().equals("Deployment")) {
+                    fail("ScaledObject " + so.metadata().getName() + ": scaleTargetRef " + ref + " is not Deployment " + workerName);
+                }
+                if (hpas.stream().anyMatch(h -> workerName.equals(h.getSpec().getScaleTargetRef().getName()))) {
+                    fail("both an HPA and a ScaledObject scale " + workerName + " (KEDA creates its own HPA)");
+                }
+                Map<String, String> env = environment("scorer-worker");
+                List<Keda.Trigger> streams = so.spec().triggers().stream().filter(t -> "redis-streams".equals(t.type())).toList();
+                if (streams.isEmpty()) fail("ScaledObject: no redis-streams trigger");
+                for (Keda.Trigger t : streams) {
+                    Map<String, String> m = t.metadata();
+                    if (!Objects.equals(m.get("stream"), env.get("MATES_QUEUE_STREAM")) || !Objects.equals(m.get("stream"), expect.stream())) {
+                        fail("ScaledObject trigger stream " + m.get("stream") + " is not the stream the workers read (" + env.get("MATES_QUEUE_STREAM") + ")");
+                    }
+                    if (!Objects.equals(m.get("consumerGroup"), env.get("MATES_QUEUE_GROUP"))) {
+                        fail("ScaledObject trigger consumerGroup " + m.get("consumerGroup") + " is not the workers' group (" + env.get("MATES_QUEUE_GROUP") + ")");
+                    }
+                    if (m.get("lagCount") == null && m.get("pendingEntriesCount") == null && m.get("streamLength") == null) {
+                        fail("ScaledObject trigger: none of lagCount / pendingEntriesCount / streamLength is set");
+                    }
+                    String address = m.get("address") != null ? m.get("address") : m.get("host") + ":" + m.get("port");
+                    String redisHost = env.get("MATES_REDIS_URI").replaceFirst("^rediss?://", "").replaceFirst("^.*@", "").replaceFirst("/.*", "");
+                    String addrName = address.split("[.:]")[0];
+                    if (!addrName.equals(redisHost.split("[.:]")[0]) || !address.endsWith(redisHost.substring(redisHost.lastIndexOf(':')))) {
+                        fail("ScaledObject trigger address " + address + " is not the Redis the workers use (" + redisHost + ")");
+                    }
+                    if (expect.bundledStores() && !address.contains(".svc")) {
+                        fail("ScaledObject trigger address " + address + " must be namespace-qualified: KEDA's operator resolves it from its own namespace");
+                    }
+                    if (t.authenticationRef() == null) {
+                        fail("ScaledObject trigger: Redis needs a password but there is no authenticationRef");
+                    } else {
+                        var auth = all(Keda.TriggerAuthentication.class).stream().filter(a -> a.metadata().getName().equals(t.authenticationRef().name())).findFirst();
+                        if (auth.isEmpty()) {
+                            fail("ScaledObject trigger: TriggerAuthentication " + t.authenticationRef().name() + " is not rendered");
+                        } else {
+                            String pw = env.get("MATES_REDIS_PASSWORD");
+                            boolean same = auth.get().spec().secretTargetRef() != null && auth.get().spec().secretTargetRef().stream()
+                                    .anyMatch(s -> "password".equals(s.parameter()) && ("secret:" + s.name() + "/" + s.key()).equals(pw));
+                            if (!same) fail("TriggerAuthentication " + t.authenticationRef().name() + ": password is not the workers' Redis secret " + pw);
+                        }
+                    }
+                }
+                if (worker.replicas() != null) fail(worker.obj() + ": sets replicas although KEDA owns the count (every apply would reset it)");
+            }
+            case "hpa" -> {
+                if (!scaled.isEmpty()) fail("HPA mode, yet a ScaledObject is rendered");
+                var h = hpas.stream().filter(x -> workerName.equals(x.getSpec().getScaleTargetRef().getName())).toList();
+                if (h.size() != 1) fail("expected one HorizontalPodAutoscaler on " + workerName + ", found " + h.size());
+                else if (!"Deployment".equals(h.get(0).getSpec().getScaleTargetRef().getKind())) fail("the HPA does not target a Deployment");
+                if (worker.replicas() != null) fail(worker.obj() + ": sets replicas although the HPA owns the count");
+            }
+            default -> {
+                if (!scaled.isEmpty() || !hpas.isEmpty()) fail("autoscaling off, yet " + scaled.size() + " ScaledObject(s) and " + hpas.size() + " HPA(s)");
+            }
+        }
+    }
+
+    private void secrets() {
+        for (Secret s : all(Secret.class)) {
+            if (!expect.generatedSecretsAllowed()) fail("Secret " + s.getMetadata().getName() + " is rendered: secrets must be referenced, not shipped");
+        }
+    }
+
+    // ---- helpers ----
+
+    static List<Container> containers(PodSpec pod) {
+        List<Container> all = new ArrayList<>(pod.getContainers());
+        if (pod.getInitContainers() != null) all.addAll(pod.getInitContainers());
+        return all;
+    }
+
+    /** The container named after the component, else the first. */
+    static Container main(Workload w) {
+        return w.pod().getContainers().stream().filter(c -> c.getName().equals(w.component())).findFirst().orElse(w.pod().getContainers().get(0));
+    }
+
+    static ContainerPort port(Container c, IntOrString ref) {
+        if (c.getPorts() == null || ref == null) return null;
+        for (ContainerPort p : c.getPorts()) {
+            if (ref.getStrVal() != null && ref.getStrVal().equals(p.getName())) return p;
+            if (ref.getIntVal() != null && ref.getIntVal().equals(p.getContainerPort())) return p;
+        }
+        return null;
+    }
+
+    static boolean selects(Map<String, String> selector, Map<String, String> labels) {
+        return selector != null && !selector.isEmpty() && labels != null && labels.entrySet().containsAll(selector.entrySet());
+    }
+
+    static boolean matches(LabelSelector s, Map<String, String> labels) {
+        if (s == null) return false;
+        if (s.getMatchExpressions() != null && !s.getMatchExpressions().isEmpty()) {
+            for (var e : s.getMatchExpressions()) {
+                String v = labels == null ? null : labels.get(e.getKey());
+                boolean ok = switch (e.getOperator()) {
+                    case "In" -> v != null && e.getValues().contains(v);
+                    case "NotIn" -> v == null || !e.getValues().contains(v);
+                    case "Exists" -> v != null;
+                    case "DoesNotExist" -> v == null;
+                    default -> false;
+                };
+                if (!ok) return false;
+            }
+        }
+        Map<String, String> ml = s.getMatchLabels();
+        return ml == null || ml.isEmpty() || labels != null && labels.entrySet().containsAll(ml.entrySet());
+    }
+}
