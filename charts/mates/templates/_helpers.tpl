@@ -1,0 +1,211 @@
+{{/*
+Names, labels and the pieces every mates workload shares. Helpers that need more than the root context take
+a dict: `root` (the root context) and `component` (trainer, oracle-prober, influence-model, scorer,
+scorer-worker, redis, minio, bucket-init).
+*/}}
+
+{{/* Chart name, or nameOverride. Feeds the app.kubernetes.io/name label. */}}
+{{- define "mates.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Prefix of every object name: the release name when it already contains the chart name, else <release>-<chart>. */}}
+{{- define "mates.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* helm.sh/chart label value. */}}
+{{- define "mates.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* <fullname>-<component>. Args: root, component. */}}
+{{- define "mates.componentName" -}}
+{{- printf "%s-%s" (include "mates.fullname" .root) .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels (never change for the life of a release). Args: root, component. */}}
+{{- define "mates.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "mates.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* Labels of the release's pods that are not its selectors' (used where a selector must match all of them). */}}
+{{- define "mates.instanceSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "mates.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Metadata labels of every object and pod. Args: root, component. */}}
+{{- define "mates.labels" -}}
+helm.sh/chart: {{ include "mates.chart" .root }}
+{{ include "mates.selectorLabels" . }}
+app.kubernetes.io/part-of: mates
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+{{- with .root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* A mates image: [registry/]repository:tag. Args: root, repository, tag (may be empty). */}}
+{{- define "mates.image" -}}
+{{- $tag := .tag | default .root.Values.image.tag | default .root.Chart.AppVersion -}}
+{{- $registry := .root.Values.image.registry | trimSuffix "/" -}}
+{{- if $registry -}}
+{{- printf "%s/%s:%s" $registry .repository (toString $tag) -}}
+{{- else -}}
+{{- printf "%s:%s" .repository (toString $tag) -}}
+{{- end -}}
+{{- end }}
+
+{{/* Name of the Secret holding the Redis password. */}}
+{{- define "mates.redisSecretName" -}}
+{{- .Values.redis.auth.existingSecret | default (include "mates.componentName" (dict "root" . "component" "redis")) }}
+{{- end }}
+
+{{/* Name of the Secret holding the object-store access key and secret key. */}}
+{{- define "mates.objectStoreSecretName" -}}
+{{- .Values.objectStore.auth.existingSecret | default (include "mates.componentName" (dict "root" . "component" "object-store")) }}
+{{- end }}
+
+{{/* Redis host: the bundled Service or redis.external.host. */}}
+{{- define "mates.redisHost" -}}
+{{- if .Values.redis.bundled }}
+{{- include "mates.componentName" (dict "root" . "component" "redis") }}
+{{- else }}
+{{- .Values.redis.external.host }}
+{{- end }}
+{{- end }}
+
+{{/* Redis host:port, as the services and the KEDA trigger use it. */}}
+{{- define "mates.redisAddress" -}}
+{{- if .Values.redis.bundled }}
+{{- printf "%s:6379" (include "mates.redisHost" .) }}
+{{- else }}
+{{- printf "%s:%v" (include "mates.redisHost" .) .Values.redis.external.port }}
+{{- end }}
+{{- end }}
+
+{{/* true when the services connect to Redis with TLS (external Redis only). */}}
+{{- define "mates.redisTls" -}}
+{{- if and (not .Values.redis.bundled) .Values.redis.external.tls }}true{{ end }}
+{{- end }}
+
+{{/* S3 endpoint URL: the bundled MinIO Service or objectStore.external.endpoint. */}}
+{{- define "mates.objectStoreEndpoint" -}}
+{{- if .Values.objectStore.bundled }}
+{{- printf "http://%s:9000" (include "mates.componentName" (dict "root" . "component" "minio")) }}
+{{- else }}
+{{- .Values.objectStore.external.endpoint }}
+{{- end }}
+{{- end }}
+
+{{/*
+How the scorer workers scale: keda, hpa or none. `auto` picks keda when the cluster serves
+keda.sh/v1alpha1/ScaledObject (helm template: pass --api-versions keda.sh/v1alpha1/ScaledObject), else hpa.
+*/}}
+{{- define "mates.autoscalingMode" -}}
+{{- $mode := .Values.scorer.worker.autoscaling.mode }}
+{{- if eq $mode "auto" }}
+{{- if .Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject" }}keda{{ else }}hpa{{ end }}
+{{- else }}
+{{- $mode }}
+{{- end }}
+{{- end }}
+
+{{/* Settings that cannot be expressed in values.schema.json (they depend on each other). */}}
+{{- define "mates.validate" -}}
+{{- if and (not .Values.redis.bundled) (not .Values.redis.external.host) }}
+{{- fail "redis.external.host is required when redis.bundled is false (the host of your Redis)" }}
+{{- end }}
+{{- if and (not .Values.redis.bundled) (not .Values.redis.auth.existingSecret) }}
+{{- fail "redis.auth.existingSecret is required when redis.bundled is false: the name of a Secret holding the external Redis password under redis.auth.passwordKey" }}
+{{- end }}
+{{- if and (not .Values.objectStore.bundled) (not .Values.objectStore.external.endpoint) }}
+{{- fail "objectStore.external.endpoint is required when objectStore.bundled is false (e.g. https://s3.example.com)" }}
+{{- end }}
+{{- if and (not .Values.objectStore.bundled) (not .Values.objectStore.auth.existingSecret) }}
+{{- fail "objectStore.auth.existingSecret is required when objectStore.bundled is false: the name of a Secret holding the S3 credentials under objectStore.auth.accessKeyKey and objectStore.auth.secretKeyKey" }}
+{{- end }}
+{{- $as := .Values.scorer.worker.autoscaling }}
+{{- if gt (int $as.minReplicas) (int $as.maxReplicas) }}
+{{- fail (printf "scorer.worker.autoscaling.minReplicas (%v) must not exceed scorer.worker.autoscaling.maxReplicas (%v)" $as.minReplicas $as.maxReplicas) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Non-secret env shared by every mates service, as a dict (the per-service ConfigMap adds its own keys and
+the service's `env` map on top). Arg: root context; port is added by the caller.
+*/}}
+{{- define "mates.sharedConfig" -}}
+MATES_OBJECT_STORE_ENDPOINT: {{ include "mates.objectStoreEndpoint" . | quote }}
+MATES_OBJECT_STORE_BUCKET: {{ .Values.objectStore.bucket | quote }}
+MATES_OBJECT_STORE_REGION: {{ .Values.objectStore.region | quote }}
+MATES_REDIS_KEY_PREFIX: {{ .Values.redis.keyPrefix | quote }}
+MATES_QUEUE_STREAM: {{ .Values.queue.stream | quote }}
+MATES_QUEUE_GROUP: {{ .Values.queue.group | quote }}
+MATES_QUEUE_DEAD_LETTER_STREAM: {{ .Values.queue.deadLetterStream | quote }}
+MATES_QUEUE_MAX_DELIVERIES: {{ .Values.queue.maxDeliveries | quote }}
+MATES_QUEUE_CLAIM_IDLE: {{ .Values.queue.claimIdle | quote }}
+JAVA_OPTS_APPEND: {{ .Values.javaOptsAppend | quote }}
+DJL_CACHE_DIR: "/tmp/djl"
+HOME: "/tmp"
+{{- end }}
+
+{{/*
+Secret env of every mates service, then the Redis URI built from the password. Order matters: a $(VAR)
+reference only expands variables defined before it.
+*/}}
+{{- define "mates.secretEnv" -}}
+- name: MATES_OBJECT_STORE_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "mates.objectStoreSecretName" . }}
+      key: {{ .Values.objectStore.auth.accessKeyKey }}
+- name: MATES_OBJECT_STORE_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "mates.objectStoreSecretName" . }}
+      key: {{ .Values.objectStore.auth.secretKeyKey }}
+- name: MATES_REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "mates.redisSecretName" . }}
+      key: {{ .Values.redis.auth.passwordKey }}
+- name: MATES_REDIS_URI
+  value: {{ printf "%s://:$(MATES_REDIS_PASSWORD)@%s" (ternary "rediss" "redis" (eq (include "mates.redisTls" .) "true")) (include "mates.redisAddress" .) | quote }}
+{{- end }}
+
+{{/* The /tmp emptyDir every pod mounts (the root filesystem is read-only). Arg: sizeLimit. */}}
+{{- define "mates.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ . }}
+{{- end }}
+
+{{/* A volumeClaimTemplate `data`. Args: root, component, persistence (enabled, size, storageClass). */}}
+{{- define "mates.dataClaim" -}}
+- metadata:
+    name: data
+    labels:
+      {{- include "mates.labels" . | nindent 6 }}
+  spec:
+    accessModes:
+      - ReadWriteOnce
+    {{- with .persistence.storageClass }}
+    storageClassName: {{ . | quote }}
+    {{- end }}
+    resources:
+      requests:
+        storage: {{ .persistence.size }}
+{{- end }}
