@@ -78,10 +78,11 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- .Values.objectStore.auth.existingSecret | default (include "mates.componentName" (dict "root" . "component" "object-store")) }}
 {{- end }}
 
-{{/* Redis host: the bundled Service or redis.external.host. */}}
+{{/* Redis host: the bundled Service (namespace-qualified: the KEDA operator resolves it from its own namespace)
+     or redis.external.host. */}}
 {{- define "mates.redisHost" -}}
 {{- if .Values.redis.bundled }}
-{{- include "mates.componentName" (dict "root" . "component" "redis") }}
+{{- printf "%s.%s.svc" (include "mates.componentName" (dict "root" . "component" "redis")) .Release.Namespace }}
 {{- else }}
 {{- .Values.redis.external.host }}
 {{- end }}

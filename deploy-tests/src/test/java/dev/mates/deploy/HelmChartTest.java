@@ -2,6 +2,7 @@ package dev.mates.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,6 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** charts/mates: lint and template through helm-java (Helm's own library), then the same rules as k8s/. */
 class HelmChartTest {
     private static final Path CHART = Repo.ROOT.resolve("charts/mates");
+    static final String KUBE_VERSION = "1.31.0";
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static String stream;
     private static String group;
@@ -43,7 +45,9 @@ class HelmChartTest {
     }
 
     private static TemplateCommand template(String... valuesFiles) {
-        TemplateCommand t = new Helm(CHART).template().withName("mates").withNamespace("mates");
+        TemplateCommand t = new Helm(CHART).template().withName("mates").withNamespace("mates")
+                // without a cluster helm-java assumes Kubernetes 1.20, below the chart's kubeVersion
+                .withKubeVersion(KUBE_VERSION);
         for (String v : valuesFiles) t = t.withValuesFile(CHART.resolve(v));
         return t;
     }
@@ -62,14 +66,7 @@ class HelmChartTest {
     @ParameterizedTest
     @ValueSource(strings = {"ci/gpu-values.yaml", "ci/external-values.yaml", "ci/keda-values.yaml"})
     void lintsStrictWithEachVariant(String variant, @TempDir Path tmp) throws IOException {
-        Path copy = tmp.resolve("mates");
-        try (Stream<Path> files = Files.walk(CHART)) {
-            for (Path f : (Iterable<Path>) files::iterator) {
-                Path to = copy.resolve(CHART.relativize(f).toString());
-                if (Files.isDirectory(f)) Files.createDirectories(to);
-                else Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
+        Path copy = copyChart(tmp);
         Map<String, Object> merged = merge(read(CHART.resolve("values.yaml")), read(CHART.resolve(variant)));
         YAML.writeValue(copy.resolve("values.yaml").toFile(), merged);
         LintResult r = new Helm(copy).lint().strict().call();
@@ -79,22 +76,36 @@ class HelmChartTest {
     @Test
     void defaultValues() {
         List<Obj> objs = render(template(), "(default values)");
-        ManifestRules.check(objs, new ManifestRules.Expect("helm default", false, true, "hpa", stream, group, true));
+        ManifestRules.check(objs, new ManifestRules.Expect("helm default", false, true, "hpa", stream, group, true, false));
         // the generated credentials are the ones the workloads reference
         var names = objs.stream().filter(o -> o.kind().equals("Secret")).map(Obj::name).sorted().toList();
         assertEquals(List.of("mates-object-store", "mates-redis"), names);
     }
 
+    /** helm-java's template leaves hooks out: render a copy whose bucket Job is a plain template, and check it too. */
+    @Test
+    void bucketJobHookKeepsTheRules(@TempDir Path tmp) throws IOException {
+        Path copy = copyChart(tmp);
+        Path job = copy.resolve("templates/bucket-job.yaml");
+        String text = Files.readString(job);
+        String plain = text.replaceAll("(?m)^\\s*\"?helm\\.sh/hook[^\\n]*\\n", "");
+        assertNotEquals(text, plain, "bucket-job.yaml is expected to be a Helm hook");
+        Files.writeString(job, plain);
+        List<Obj> objs = Manifests.parse(new Helm(copy).template().withName("mates").withNamespace("mates").withKubeVersion(KUBE_VERSION).call(),
+                "bucket Job without hook annotations");
+        ManifestRules.check(objs, new ManifestRules.Expect("helm bucket Job", false, true, "hpa", stream, group, true, true));
+    }
+
     @Test
     void gpuValuesPutGpusOnScorerWorkersOnly() {
         ManifestRules.check(render(template("ci/gpu-values.yaml"), "ci/gpu-values.yaml"),
-                new ManifestRules.Expect("helm gpu", true, true, "hpa", stream, group, true));
+                new ManifestRules.Expect("helm gpu", true, true, "hpa", stream, group, true, false));
     }
 
     @Test
     void externalStoresUseTheExistingSecretsAndRenderNoStore() {
         List<Obj> objs = render(template("ci/external-values.yaml"), "ci/external-values.yaml");
-        ManifestRules.check(objs, new ManifestRules.Expect("helm external", false, false, "hpa", stream, group, false));
+        ManifestRules.check(objs, new ManifestRules.Expect("helm external", false, false, "hpa", stream, group, false, false));
         Map<String, Object> values = read(CHART.resolve("ci/external-values.yaml"));
         String endpoint = (String) path(values, "objectStore", "external", "endpoint");
         String redisSecret = (String) path(values, "redis", "auth", "existingSecret");
@@ -111,17 +122,17 @@ class HelmChartTest {
     @Test
     void kedaScalesWorkersOnTheStreamTheApplicationUses() {
         ManifestRules.check(render(template("ci/keda-values.yaml"), "ci/keda-values.yaml"),
-                new ManifestRules.Expect("helm keda", false, true, "keda", stream, group, true));
+                new ManifestRules.Expect("helm keda", false, true, "keda", stream, group, true, false));
         ManifestRules.check(render(template("ci/keda-values.yaml", "ci/gpu-values.yaml"), "keda + gpu"),
-                new ManifestRules.Expect("helm keda + gpu", true, true, "keda", stream, group, true));
+                new ManifestRules.Expect("helm keda + gpu", true, true, "keda", stream, group, true, false));
         ManifestRules.check(render(template("ci/keda-values.yaml", "ci/external-values.yaml"), "keda + external"),
-                new ManifestRules.Expect("helm keda + external", false, false, "keda", stream, group, false));
+                new ManifestRules.Expect("helm keda + external", false, false, "keda", stream, group, false, false));
     }
 
     @Test
     void oneQueueValueFeedsTheWorkersTheTrainerAndKeda() {
         List<Obj> objs = render(template("ci/keda-values.yaml").set("queue.stream", "team-a:shards").set("queue.group", "team-a-scorers"), "custom queue");
-        ManifestRules.check(objs, new ManifestRules.Expect("helm custom queue", false, true, "keda", "team-a:shards", "team-a-scorers", true));
+        ManifestRules.check(objs, new ManifestRules.Expect("helm custom queue", false, true, "keda", "team-a:shards", "team-a-scorers", true, false));
     }
 
     @Test
@@ -134,7 +145,7 @@ class HelmChartTest {
     @Test
     void autoscalingCanBeOff() {
         ManifestRules.check(render(template().set("scorer.worker.autoscaling.mode", "none"), "autoscaling none"),
-                new ManifestRules.Expect("helm no autoscaling", false, true, "none", stream, group, true));
+                new ManifestRules.Expect("helm no autoscaling", false, true, "none", stream, group, true, false));
     }
 
     @Test
@@ -166,11 +177,23 @@ class HelmChartTest {
     }
 
     private static ManifestRules.Expect expectAny() {
-        return new ManifestRules.Expect("any", false, false, "none", stream, group, true);
+        return new ManifestRules.Expect("any", false, false, "none", stream, group, true, false);
     }
 
     private static ManifestRules rules(List<Obj> objs) {
         return ManifestRules.unchecked(objs, expectAny());
+    }
+
+    static Path copyChart(Path tmp) throws IOException {
+        Path copy = tmp.resolve("mates");
+        try (Stream<Path> files = Files.walk(CHART)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Path to = copy.resolve(CHART.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(to);
+                else Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        return copy;
     }
 
     @SuppressWarnings("unchecked")
