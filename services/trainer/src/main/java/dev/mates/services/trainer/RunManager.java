@@ -74,8 +74,9 @@ public class RunManager {
     int probeParallelism;
     @ConfigProperty(name = "mates.trainer.influence-model", defaultValue = "127.0.0.1:9002")
     String influenceAddress;
-    @ConfigProperty(name = "mates.trainer.work-dir", defaultValue = "${java.io.tmpdir}/mates-trainer")
-    Path workDir;
+    /** Unset: {@code java.io.tmpdir}/mates-trainer (a "${java.io.tmpdir}" default was taken literally, as a relative folder). */
+    @ConfigProperty(name = "mates.trainer.work-dir")
+    java.util.Optional<Path> workDirSetting;
     @ConfigProperty(name = "mates.trainer.shard-size", defaultValue = "256")
     int shardSize;
     @ConfigProperty(name = "mates.trainer.score-timeout", defaultValue = "30m")
@@ -107,6 +108,10 @@ public class RunManager {
         } catch (RuntimeException ex) {
             Log.warnf("could not resume runs at start-up (Redis unavailable?): %s", ex.getMessage());
         }
+    }
+
+    Path workDir() {
+        return workDirSetting.orElseGet(() -> Path.of(System.getProperty("java.io.tmpdir"), "mates-trainer"));
     }
 
     /**
@@ -229,7 +234,7 @@ public class RunManager {
         String error = "";
         try {
             RunConfig cfg = config(spec);
-            Path dir = workDir.resolve(id);
+            Path dir = workDir().resolve(id);
             Files.createDirectories(dir);
             RunData data = RunData.resolve(download(spec.pool(), dir, "pool"), download(spec.reference(), dir, "reference"),
                     download(spec.heldout(), dir, "heldout"), cfg, dir);
