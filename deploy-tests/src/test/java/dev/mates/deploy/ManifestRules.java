@@ -45,6 +45,14 @@ final class ManifestRules {
     static final String GPU = "nvidia.com/gpu";
     /** MATES_* variables that are not config keys: the port (quarkus.http.port) and the password the Redis URI is built from. */
     private static final Set<String> NON_KEY_ENV = Set.of("MATES_PORT", "MATES_REDIS_PASSWORD");
+    /** The MATES_* variables a service understands: its config keys in env form, and the two above. */
+    private static final Set<String> KNOWN_ENV = knownEnv();
+
+    private static Set<String> knownEnv() {
+        Set<String> known = new java.util.HashSet<>(NON_KEY_ENV);
+        for (String k : Repo.configKeys()) known.add(Repo.envName(k));
+        return Set.copyOf(known);
+    }
 
     /** What a rendering is expected to be. */
     record Expect(String label, boolean gpu, boolean bundledStores, String autoscaling, String stream, String group,
@@ -258,10 +266,8 @@ final class ManifestRules {
         Container c = main(w);
         Map<String, String> env = environment(w, c);
         String where = w.obj() + " container " + c.getName();
-        Set<String> known = new java.util.HashSet<>(NON_KEY_ENV);
-        for (String k : Repo.configKeys()) known.add(Repo.envName(k));
         for (String name : env.keySet()) {
-            if (name.startsWith("MATES_") && !known.contains(name)) {
+            if (name.startsWith("MATES_") && !KNOWN_ENV.contains(name)) {
                 fail(where + ": env " + name + " matches no configuration key of the services (typo? see docs/operations.md)");
             }
         }

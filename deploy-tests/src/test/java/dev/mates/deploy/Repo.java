@@ -47,6 +47,13 @@ final class Repo {
      * application.properties, and the engine's system-property settings.
      */
     static Set<String> configKeys() {
+        return CONFIG_KEYS;
+    }
+
+    /** Read once: every rendering checks every container against it. */
+    private static final Set<String> CONFIG_KEYS = java.util.Collections.unmodifiableSet(readConfigKeys());
+
+    private static Set<String> readConfigKeys() {
         Set<String> keys = new TreeSet<>();
         try (Stream<Path> files = Files.walk(ROOT.resolve("services"))) {
             for (Path f : (Iterable<Path>) files::iterator) {

@@ -139,26 +139,26 @@ public final class MiniLmEncoder implements AutoCloseable {
         boolean hasCuda = available.contains(ai.onnxruntime.OrtProvider.CUDA);
         if (d.equals("auto")) return hasCuda ? 0 : -1;
         if (d.equals("cpu")) return -1;
-        if (d.equals("cuda") || d.startsWith("cuda:")) {
-            int n;
+        int n = -1;
+        if (d.equals("cuda")) {
+            n = 0;
+        } else if (d.startsWith("cuda:")) {
             try {
-                n = d.equals("cuda") ? 0 : Integer.parseInt(d.substring(5));
+                n = Integer.parseInt(d.substring(5));
             } catch (NumberFormatException e) {
                 n = -1;
             }
-            if (n < 0) {
-                throw new IllegalArgumentException("mates.encoder.device / MATES_ENCODER_DEVICE: '" + device
-                        + "' is not a device; use auto, cpu, cuda or cuda:N");
-            }
-            if (!hasCuda) {
-                throw new IllegalStateException("mates.encoder.device / MATES_ENCODER_DEVICE is '" + device
-                        + "' but this ONNX Runtime has no CUDA provider (available: " + available + "); run the GPU"
-                        + " scorer image (com.microsoft.onnxruntime:onnxruntime_gpu, CUDA 12 + cuDNN 9) or set it to auto/cpu");
-            }
-            return n;
         }
-        throw new IllegalArgumentException("mates.encoder.device / MATES_ENCODER_DEVICE: '" + device
-                + "' is not a device; use auto, cpu, cuda or cuda:N");
+        if (n < 0) {
+            throw new IllegalArgumentException("mates.encoder.device / MATES_ENCODER_DEVICE: '" + device
+                    + "' is not a device; use auto, cpu, cuda or cuda:N");
+        }
+        if (!hasCuda) {
+            throw new IllegalStateException("mates.encoder.device / MATES_ENCODER_DEVICE is '" + device
+                    + "' but this ONNX Runtime has no CUDA provider (available: " + available + "); run the GPU"
+                    + " scorer image (com.microsoft.onnxruntime:onnxruntime_gpu, CUDA 12 + cuDNN 9) or set it to auto/cpu");
+        }
+        return n;
     }
 
     /** ORT and the tokenizer need files: copy each resource once per JVM to a temporary folder. */
