@@ -5,6 +5,7 @@ import dev.mates.engine.store.StoreUnavailableException;
 import java.net.URI;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.util.JedisURIHelper;
@@ -90,6 +91,36 @@ public final class RedisStateStore implements StateStore, AutoCloseable {
         String k = prefix + key;
         try {
             return Map.copyOf(jedis.hgetAll(k));
+        } catch (RuntimeException e) {
+            throw translate(e, "reading '" + k + "'");
+        }
+    }
+
+    @Override
+    public void add(String key, String member) {
+        String k = prefix + key;
+        try {
+            jedis.sadd(k, member);
+        } catch (RuntimeException e) {
+            throw translate(e, "adding to '" + k + "'");
+        }
+    }
+
+    @Override
+    public void remove(String key, String member) {
+        String k = prefix + key;
+        try {
+            jedis.srem(k, member);
+        } catch (RuntimeException e) {
+            throw translate(e, "removing from '" + k + "'");
+        }
+    }
+
+    @Override
+    public Set<String> members(String key) {
+        String k = prefix + key;
+        try {
+            return Set.copyOf(jedis.smembers(k));
         } catch (RuntimeException e) {
             throw translate(e, "reading '" + k + "'");
         }

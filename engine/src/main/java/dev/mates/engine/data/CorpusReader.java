@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.luben.zstd.ZstdIOException;
 import com.github.luben.zstd.ZstdInputStream;
+import dev.mates.engine.util.Listener;
 import dev.mates.engine.util.Progress;
 import java.io.EOFException;
 import java.io.FilterInputStream;
@@ -57,6 +58,7 @@ public final class CorpusReader {
     private final String role;
     private final Rejects rejects;
     private final DocumentCheck check;
+    private final Listener listener;
     /** id → where it was first seen, packed as (file number << 40 | line) to keep the map small. */
     private final Map<String, Long> seen = new HashMap<>();
     private final List<String> fileNames = new ArrayList<>();
@@ -73,9 +75,15 @@ public final class CorpusReader {
      * @param checkOrNull an extra rule on accepted records, or null
      */
     public CorpusReader(String role, Rejects rejects, DocumentCheck checkOrNull) {
+        this(role, rejects, checkOrNull, Listener.QUIET);
+    }
+
+    /** As above, reporting bytes read to {@code listener}. */
+    public CorpusReader(String role, Rejects rejects, DocumentCheck checkOrNull, Listener listener) {
         this.role = role;
         this.rejects = rejects;
         this.check = checkOrNull;
+        this.listener = listener;
     }
 
     public List<Document> readAll(List<String> specs) {
@@ -106,7 +114,7 @@ public final class CorpusReader {
         for (Path f : files) totalBytes += sizeOf(f);
         long before = accepted;
         long rejectedBefore = rejects.count();
-        Progress progress = new Progress(role, totalBytes, "bytes");
+        Progress progress = new Progress(listener, role, totalBytes, "bytes");
         boolean complete = false;
         try {
             for (Path f : files) readFile(f, sink, progress);

@@ -1,10 +1,10 @@
 package dev.mates.engine.data;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedWriter;
+import com.fasterxml.jackson.databind.SequenceWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +26,8 @@ public final class Rejects implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path file;
-    private final BufferedWriter out;
+    private final SequenceWriter out;
+    private final Writer raw;
     private final List<Reject> first = new ArrayList<>();
     private final Map<String, Long> byKind = new HashMap<>();
     private long count;
@@ -35,12 +36,14 @@ public final class Rejects implements AutoCloseable {
         this.file = jsonlFileOrNull;
         if (jsonlFileOrNull == null) {
             this.out = null;
+            this.raw = null;
             return;
         }
         try {
             Path parent = jsonlFileOrNull.toAbsolutePath().getParent();
             if (parent != null) Files.createDirectories(parent);
-            this.out = Files.newBufferedWriter(jsonlFileOrNull, StandardCharsets.UTF_8);
+            this.raw = Files.newBufferedWriter(jsonlFileOrNull, StandardCharsets.UTF_8);
+            this.out = JSON.writer().withRootValueSeparator("\n").writeValues(raw);
         } catch (IOException e) {
             throw new DataException("cannot write rejects file " + jsonlFileOrNull + ": " + e.getMessage()
                     + " (check that its folder is writable)", e);
@@ -59,16 +62,8 @@ public final class Rejects implements AutoCloseable {
         byKind.merge(kind(r.reason()), 1L, Long::sum);
         if (first.size() < KEPT_IN_MEMORY) first.add(kept);
         if (out != null) {
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("file", kept.file());
-            row.put("line", kept.line());
-            row.put("reason", kept.reason());
-            row.put("excerpt", kept.excerpt());
             try {
-                out.write(JSON.writeValueAsString(row));
-                out.write('\n');
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException("cannot serialize a reject", e);
+                out.write(kept); // {"file","line","reason","excerpt"}
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write rejects file " + file, e);
             }
@@ -114,6 +109,8 @@ public final class Rejects implements AutoCloseable {
     public synchronized void close() {
         if (out == null) return;
         try {
+            out.flush();
+            if (count > 0) raw.write('\n'); // the separator goes between records: end the last line too
             out.close();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write rejects file " + file, e);

@@ -41,9 +41,9 @@ public final class EncoderInfluenceModel implements InfluenceModel, AutoCloseabl
      */
     public EncoderInfluenceModel(boolean int8, int maxTokens, int hidden, int epochs, double lr, double l2, int batch,
                                  int cacheSize, long seed) {
-        if (epochs < 1) throw new IllegalArgumentException("influence.epochs must be >= 1, got " + epochs);
-        if (!(lr > 0)) throw new IllegalArgumentException("influence.lr must be > 0, got " + lr);
-        if (hidden < 1) throw new IllegalArgumentException("influence.hidden must be >= 1, got " + hidden);
+        if (epochs < 1) throw new IllegalArgumentException("encoder influence model: epochs must be >= 1, got " + epochs);
+        if (!(lr > 0)) throw new IllegalArgumentException("encoder influence model: lr must be > 0, got " + lr);
+        if (hidden < 1) throw new IllegalArgumentException("encoder influence model: hidden must be >= 1, got " + hidden);
         this.int8 = int8;
         this.maxTokens = maxTokens;
         this.hidden = hidden;

@@ -34,9 +34,9 @@ public final class HashedNgramInfluenceModel implements InfluenceModel {
 
     /** @param epochs passes over the training split; @param lr AdaGrad step; @param l2 weight decay */
     public HashedNgramInfluenceModel(int epochs, double lr, double l2, long seed) {
-        if (epochs < 1) throw new IllegalArgumentException("influence.epochs must be >= 1, got " + epochs);
-        if (!(lr > 0)) throw new IllegalArgumentException("influence.lr must be > 0, got " + lr);
-        if (!(l2 >= 0)) throw new IllegalArgumentException("influence.l2 must be >= 0, got " + l2);
+        if (epochs < 1) throw new IllegalArgumentException("ngram influence model: epochs must be >= 1, got " + epochs);
+        if (!(lr > 0)) throw new IllegalArgumentException("ngram influence model: lr must be > 0, got " + lr);
+        if (!(l2 >= 0)) throw new IllegalArgumentException("ngram influence model: l2 must be >= 0, got " + l2);
         this.epochs = epochs;
         this.lr = lr;
         this.l2 = l2;

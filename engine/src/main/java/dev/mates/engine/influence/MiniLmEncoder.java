@@ -65,9 +65,9 @@ public final class MiniLmEncoder implements AutoCloseable {
 
     public static MiniLmEncoder load(boolean int8, int maxTokens, int batchSize) {
         if (maxTokens < 2 || maxTokens > 512) {
-            throw new IllegalArgumentException("influence.maxTokens must be in [2, 512] for MiniLM, got " + maxTokens);
+            throw new IllegalArgumentException("MiniLM: maxTokens must be in [2, 512] for MiniLM, got " + maxTokens);
         }
-        if (batchSize < 1) throw new IllegalArgumentException("influence.batchSize must be >= 1, got " + batchSize);
+        if (batchSize < 1) throw new IllegalArgumentException("MiniLM: batchSize must be >= 1, got " + batchSize);
         String base = int8 ? "all-minilm-l6-v2-q" : "all-minilm-l6-v2";
         Path model = extract(base + ".onnx");
         Path tokenizerJson = extract(base + "-tokenizer.json");
@@ -99,8 +99,9 @@ public final class MiniLmEncoder implements AutoCloseable {
                                 + " CUDA 12 and cuDNN 9 libraries, an NVIDIA driver and an nvidia.com/gpu resource on"
                                 + " the pod; or set it to auto/cpu", e);
                     }
-                    System.err.println("mates: ONNX Runtime has a CUDA provider but CUDA is not usable ("
-                            + e.getMessage().strip() + "); MiniLM runs on the CPU");
+                    org.slf4j.LoggerFactory.getLogger(MiniLmEncoder.class).warn(
+                            "ONNX Runtime has a CUDA provider but CUDA is not usable ({}); MiniLM runs on the CPU",
+                            e.getMessage().strip());
                     session = env.createSession(model.toString(), sessionOptions());
                 }
             }

@@ -4,6 +4,7 @@ import dev.mates.engine.data.Document;
 import dev.mates.engine.data.Tokenizer;
 import dev.mates.engine.train.TokenBatch;
 import dev.mates.engine.train.Trainer;
+import dev.mates.engine.util.Listener;
 import dev.mates.engine.util.Progress;
 import java.util.List;
 
@@ -17,17 +18,14 @@ public final class ExactOracle implements OracleProber {
     private final TokenBatch reference;
     private final Tokenizer tokenizer;
     private final int evalBatch;
+    private final Listener listener;
 
-    public ExactOracle(Trainer trainer, TokenBatch reference, Tokenizer tokenizer, int evalBatch) {
+    public ExactOracle(Trainer trainer, TokenBatch reference, Tokenizer tokenizer, int evalBatch, Listener listener) {
         this.trainer = trainer;
         this.reference = reference;
         this.tokenizer = tokenizer;
         this.evalBatch = evalBatch;
-    }
-
-    @Override
-    public String method() {
-        return "exact";
+        this.listener = listener;
     }
 
     @Override
@@ -35,7 +33,7 @@ public final class ExactOracle implements OracleProber {
         double base = trainer.evaluate(reference, evalBatch);
         double[] out = new double[probes.size()];
         trainer.snapshot();
-        Progress bar = new Progress("probing", probes.size(), "probes");
+        Progress bar = new Progress(listener, "probing", probes.size(), "probes");
         try {
             for (int i = 0; i < probes.size(); i++) {
                 trainer.trainStep(ReferenceSet.single(probes.get(i), tokenizer, trainer.config().context()));

@@ -3,6 +3,7 @@ package dev.mates.engine.oracle;
 import dev.mates.engine.data.Document;
 import dev.mates.engine.data.Tokenizer;
 import dev.mates.engine.train.Trainer;
+import dev.mates.engine.util.Listener;
 import dev.mates.engine.util.Progress;
 import java.util.List;
 import java.util.Map;
@@ -17,25 +18,22 @@ public final class FirstOrderOracle implements OracleProber {
     private final dev.mates.engine.train.TokenBatch reference;
     private final Tokenizer tokenizer;
     private final int evalBatch;
+    private final Listener listener;
 
     public FirstOrderOracle(Trainer trainer, dev.mates.engine.train.TokenBatch reference, Tokenizer tokenizer,
-                            int evalBatch) {
+                            int evalBatch, Listener listener) {
         this.trainer = trainer;
         this.reference = reference;
         this.tokenizer = tokenizer;
         this.evalBatch = evalBatch;
-    }
-
-    @Override
-    public String method() {
-        return "first-order";
+        this.listener = listener;
     }
 
     @Override
     public double[] probe(List<Document> probes) {
         Map<String, float[]> gRef = trainer.gradient(reference, evalBatch);
         double[] out = new double[probes.size()];
-        Progress bar = new Progress("probing", probes.size(), "probes");
+        Progress bar = new Progress(listener, "probing", probes.size(), "probes");
         for (int i = 0; i < probes.size(); i++) {
             Map<String, float[]> delta =
                     trainer.proposedUpdate(ReferenceSet.single(probes.get(i), tokenizer, trainer.config().context()));

@@ -9,8 +9,5 @@ import java.util.List;
  * loss, i.e. x helps. The model state is the same after the call as before it.
  */
 public interface OracleProber {
-    /** "exact" or "first-order". */
-    String method();
-
     double[] probe(List<Document> probes);
 }

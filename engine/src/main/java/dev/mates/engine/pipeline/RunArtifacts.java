@@ -1,103 +1,47 @@
 package dev.mates.engine.pipeline;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.SequenceWriter;
 import dev.mates.engine.data.ByteBpeTokenizer;
 import dev.mates.engine.data.Document;
 import dev.mates.engine.data.Tokenizer;
 import dev.mates.engine.store.ObjectStore;
 import dev.mates.engine.train.Checkpoint;
-import dev.mates.engine.train.GptConfig;
-import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.StringReader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
+import java.util.function.Function;
 
 /**
- * The object-store layout of a run (docs/operations.md) and the formats of what is stored there, in one place so
- * that the embedded pipeline and every service read and write the same objects.
- *
- * <pre>
- * runs/{run}/config.json                 resolved config (every key)
- * runs/{run}/tokenizer.bin               the run's byte-level BPE
- * runs/{run}/reference.jsonl             D_ref documents
- * runs/{run}/report.partial.json         report so far (resume point)
- * runs/{run}/report.json                 final report
- * runs/{run}/{arm}/checkpoints/step-{N}/{model,optimizer,meta.json}
- * runs/{run}/{arm}/stages/{s}/oracle.jsonl                 {"id","text","influence"} per probe
- * runs/{run}/{arm}/stages/{s}/influence-model/{backbone}.bin
- * runs/{run}/{arm}/stages/{s}/influence-model/fits/{backbone}-{fit}.bin  (distributed: one per fit attempt)
- * runs/{run}/{arm}/stages/{s}/shards/shard-{k}.jsonl       candidate documents of a scoring shard
- * runs/{run}/{arm}/stages/{s}/scores/{attempt}/shard-{k}.jsonl  {"id","score"} per document of the shard
- * runs/{run}/{arm}/stages/{s}/selection.json               the selection manifest
- * </pre>
+ * The formats of what a run stores (keys in {@link StorageLayout}), in one place so that the embedded pipeline
+ * and every service read and write the same objects: JSONL through Jackson's {@link SequenceWriter} and
+ * {@link MappingIterator}, checkpoints as tensor files plus meta.json.
  */
 public final class RunArtifacts {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     private RunArtifacts() {}
 
-    public static String runPrefix(String run) {
-        return "runs/" + run + "/";
-    }
+    /** A document line: {"id","text","meta"?}. */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    record DocumentLine(String id, String text, Map<String, String> meta) {}
 
-    public static String configKey(String run) {
-        return runPrefix(run) + "config.json";
-    }
+    /** An oracle label line: {"id","text","influence"}. */
+    record LabelLine(String id, String text, Double influence) {}
 
-    public static String tokenizerKey(String run) {
-        return runPrefix(run) + "tokenizer.bin";
-    }
-
-    public static String referenceKey(String run) {
-        return runPrefix(run) + "reference.jsonl";
-    }
-
-    public static String partialReportKey(String run) {
-        return runPrefix(run) + "report.partial.json";
-    }
-
-    public static String reportKey(String run) {
-        return runPrefix(run) + "report.json";
-    }
-
-    public static String checkpointKey(String run, String arm, long step) {
-        return runPrefix(run) + arm + "/checkpoints/step-" + step + "/";
-    }
-
-    public static String stageKey(String run, String arm, int stage) {
-        return runPrefix(run) + arm + "/stages/" + stage + "/";
-    }
-
-    public static String labelsKey(String run, String arm, int stage) {
-        return stageKey(run, arm, stage) + "oracle.jsonl";
-    }
-
-    public static String modelKey(String run, String arm, int stage, String backbone) {
-        return stageKey(run, arm, stage) + "influence-model/" + backbone + ".bin";
-    }
-
-    public static String shardKey(String run, String arm, int stage, int shard) {
-        return stageKey(run, arm, stage) + "shards/shard-" + shard + ".jsonl";
-    }
-
-    public static String manifestKey(String run, String arm, int stage) {
-        return stageKey(run, arm, stage) + "selection.json";
-    }
-
-    /** Redis/state key of a run's hash. */
-    public static String stateKey(String run) {
-        return "run:" + run;
-    }
+    /** A shard score line: {"id","score"}. */
+    record ScoreLine(String id, Double score) {}
 
     // ---- config ---------------------------------------------------------------------------------------------
 
@@ -116,42 +60,25 @@ public final class RunArtifacts {
         return ByteBpeTokenizer.fromBytes(require(store, key));
     }
 
-    // ---- documents as JSONL ---------------------------------------------------------------------------------
+    // ---- documents, labels and scores as JSONL ----------------------------------------------------------------
 
-    /** One {"id","text","meta"} object per line. */
     public static byte[] documentsToJsonl(List<Document> docs) {
-        StringBuilder sb = new StringBuilder();
-        for (Document d : docs) {
-            ObjectNode o = JSON.createObjectNode();
-            o.put("id", d.id());
-            o.put("text", d.text());
-            if (!d.meta().isEmpty()) o.set("meta", JSON.valueToTree(d.meta()));
-            sb.append(o).append('\n');
-        }
-        return sb.toString().getBytes(StandardCharsets.UTF_8);
+        return jsonl(docs, d -> new DocumentLine(d.id(), d.text(), d.meta()));
     }
 
     public static List<Document> documentsFromJsonl(byte[] bytes, String what) {
         List<Document> out = new ArrayList<>();
-        for (JsonNode o : lines(bytes, what)) {
-            Map<String, String> meta = new LinkedHashMap<>();
-            if (o.has("meta")) o.get("meta").fields().forEachRemaining(e -> meta.put(e.getKey(), e.getValue().asText()));
-            out.add(new Document(field(o, "id", what), field(o, "text", what), meta));
-        }
+        readJsonl(bytes, DocumentLine.class, what, (line, d) -> {
+            out.add(new Document(required(d.id(), "id", what, line), required(d.text(), "text", what, line),
+                    d.meta() == null ? Map.of() : d.meta()));
+        });
         return out;
     }
 
-    /** Oracle labels: one {"id","text","influence"} per probe. */
     public static byte[] labelsToJsonl(List<Document> docs, double[] influence) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < docs.size(); i++) {
-            ObjectNode o = JSON.createObjectNode();
-            o.put("id", docs.get(i).id());
-            o.put("text", docs.get(i).text());
-            o.put("influence", influence[i]);
-            sb.append(o).append('\n');
-        }
-        return sb.toString().getBytes(StandardCharsets.UTF_8);
+        List<LabelLine> lines = new ArrayList<>(docs.size());
+        for (int i = 0; i < docs.size(); i++) lines.add(new LabelLine(docs.get(i).id(), docs.get(i).text(), influence[i]));
+        return jsonl(lines, Function.identity());
     }
 
     public record Labels(List<Document> docs, double[] influence) {}
@@ -159,40 +86,34 @@ public final class RunArtifacts {
     public static Labels labelsFromJsonl(byte[] bytes, String what) {
         List<Document> docs = new ArrayList<>();
         List<Double> inf = new ArrayList<>();
-        for (JsonNode o : lines(bytes, what)) {
-            docs.add(new Document(field(o, "id", what), field(o, "text", what)));
-            if (!o.hasNonNull("influence") || !o.get("influence").isNumber()) {
-                throw new IllegalArgumentException(what + " line " + docs.size() + ": \"influence\" must be a number");
-            }
-            inf.add(o.get("influence").asDouble());
-        }
+        readJsonl(bytes, LabelLine.class, what, (line, l) -> {
+            docs.add(new Document(required(l.id(), "id", what, line), required(l.text(), "text", what, line)));
+            if (l.influence() == null) throw new IllegalArgumentException(what + " line " + line + ": \"influence\" must be a number");
+            inf.add(l.influence());
+        });
         return new Labels(docs, inf.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /** Shard scores: one {"id","score"} per document, in shard order. */
     public static byte[] scoresToJsonl(List<Document> docs, double[] scores) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < docs.size(); i++) {
-            ObjectNode o = JSON.createObjectNode();
-            o.put("id", docs.get(i).id());
-            o.put("score", scores[i]);
-            sb.append(o).append('\n');
-        }
-        return sb.toString().getBytes(StandardCharsets.UTF_8);
+        List<ScoreLine> lines = new ArrayList<>(docs.size());
+        for (int i = 0; i < docs.size(); i++) lines.add(new ScoreLine(docs.get(i).id(), scores[i]));
+        return jsonl(lines, Function.identity());
     }
 
     /** Reads shard scores and checks they are for exactly {@code docs}, in order. */
     public static double[] scoresFromJsonl(byte[] bytes, List<Document> docs, String what) {
         double[] out = new double[docs.size()];
-        int i = 0;
-        for (JsonNode o : lines(bytes, what)) {
-            if (i >= docs.size() || !docs.get(i).id().equals(o.path("id").asText())) {
-                throw new IllegalStateException(what + " line " + (i + 1) + ": score for '" + o.path("id").asText()
+        int[] n = {0};
+        readJsonl(bytes, ScoreLine.class, what, (line, s) -> {
+            int i = n[0];
+            if (i >= docs.size() || !docs.get(i).id().equals(s.id())) {
+                throw new IllegalStateException(what + " line " + line + ": score for '" + s.id()
                         + "' but the shard's document " + (i + 1) + " is " + (i < docs.size() ? "'" + docs.get(i).id() + "'" : "absent"));
             }
-            out[i++] = o.path("score").asDouble(Double.NaN);
-        }
-        if (i != docs.size()) throw new IllegalStateException(what + ": " + i + " scores for " + docs.size() + " documents");
+            out[n[0]++] = s.score() == null ? Double.NaN : s.score();
+        });
+        if (n[0] != docs.size()) throw new IllegalStateException(what + ": " + n[0] + " scores for " + docs.size() + " documents");
         return out;
     }
 
@@ -206,11 +127,11 @@ public final class RunArtifacts {
         store.put(base + "model", Checkpoint.tensorsToBytes(c.weights()));
         store.put(base + "optimizer", Checkpoint.tensorsToBytes(opt));
         // meta.json last: a checkpoint whose meta.json exists is complete.
-        store.put(base + "meta.json", c.metaJson().getBytes(StandardCharsets.UTF_8));
+        store.put(base + "meta.json", c.metaJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     public static Checkpoint readCheckpoint(ObjectStore store, String base) {
-        JsonNode meta = parse(require(store, base + "meta.json"), base + "meta.json");
+        Checkpoint.Meta meta = Checkpoint.Meta.parse(require(store, base + "meta.json"), base + "meta.json");
         Map<String, float[]> weights = Checkpoint.tensorsFromBytes(require(store, base + "model"), base + "model");
         Map<String, float[]> opt = Checkpoint.tensorsFromBytes(require(store, base + "optimizer"), base + "optimizer");
         Map<String, float[]> m = new LinkedHashMap<>();
@@ -219,10 +140,7 @@ public final class RunArtifacts {
             if (k.startsWith("m/")) m.put(k.substring(2), t);
             else if (k.startsWith("v/")) v.put(k.substring(2), t);
         });
-        JsonNode c = meta.get("config");
-        GptConfig cfg = new GptConfig(c.get("name").asText(), c.get("vocab").asInt(), c.get("context").asInt(),
-                c.get("d_model").asInt(), c.get("layers").asInt(), c.get("heads").asInt());
-        return new Checkpoint(cfg, meta.get("step").asLong(), meta.get("data_cursor").asLong(), weights, m, v);
+        return meta.checkpoint(weights, m, v);
     }
 
     // ---- helpers --------------------------------------------------------------------------------------------
@@ -262,48 +180,46 @@ public final class RunArtifacts {
         }
     }
 
-    private static String field(JsonNode o, String name, String what) {
-        JsonNode v = o.get(name);
-        if (v == null || !v.isTextual()) throw new IllegalArgumentException(what + ": record without string \"" + name + "\": " + o);
-        return v.asText();
+    private static <T> byte[] jsonl(List<T> items, Function<T, ?> line) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (SequenceWriter w = JSON.writer().withRootValueSeparator("\n").writeValues(out)) {
+            for (T t : items) w.write(line.apply(t));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (!items.isEmpty()) out.write('\n');
+        return out.toByteArray();
     }
 
-    private static Iterable<JsonNode> lines(byte[] bytes, String what) {
-        BufferedReader r = new BufferedReader(new StringReader(new String(bytes, StandardCharsets.UTF_8)));
-        return () -> new Iterator<>() {
-            int lineNo;
-            JsonNode next = advance();
+    private interface LineSink<T> {
+        void accept(int line, T value);
+    }
 
-            private JsonNode advance() {
+    /** Reads one {@code type} per line; errors name {@code what} and the 1-based line. */
+    private static <T> void readJsonl(byte[] bytes, Class<T> type, String what, LineSink<T> sink) {
+        ObjectReader reader = JSON.readerFor(type);
+        try (MappingIterator<T> it = reader.readValues(bytes)) {
+            while (true) {
+                int line;
+                T value;
                 try {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        lineNo++;
-                        if (line.isBlank()) continue;
-                        try {
-                            return JSON.readTree(line);
-                        } catch (IOException e) {
-                            throw new IllegalArgumentException(what + " line " + lineNo + ": not valid JSON", e);
-                        }
-                    }
-                    return null;
+                    if (!it.hasNextValue()) break;
+                    value = it.nextValue();
+                    line = it.getCurrentLocation().getLineNr();
                 } catch (IOException e) {
-                    throw new UncheckedIOException(e);
+                    String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+                    throw new IllegalArgumentException(what + " line " + Math.max(1, it.getCurrentLocation().getLineNr())
+                            + ": not a valid record (" + why + ")", e);
                 }
+                sink.accept(line, value);
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
-            @Override
-            public boolean hasNext() {
-                return next != null;
-            }
-
-            @Override
-            public JsonNode next() {
-                if (next == null) throw new NoSuchElementException();
-                JsonNode n = next;
-                next = advance();
-                return n;
-            }
-        };
+    private static String required(String v, String name, String what, int line) {
+        if (v == null) throw new IllegalArgumentException(what + " line " + line + ": record without string \"" + name + "\"");
+        return v;
     }
 }

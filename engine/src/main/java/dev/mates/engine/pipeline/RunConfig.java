@@ -1,5 +1,7 @@
 package dev.mates.engine.pipeline;
 
+import dev.mates.engine.train.AdamWConfig;
+import dev.mates.engine.train.GptConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -66,12 +68,6 @@ public final class RunConfig {
 
     private RunConfig(Map<String, String> values) {
         this.values = values;
-    }
-
-    public static RunConfig defaults(boolean quick) {
-        Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
-        if (quick) v.putAll(QUICK);
-        return new RunConfig(v);
     }
 
     /** Defaults, then the profile, then the file, then explicit overrides (e.g. --seed). */
@@ -192,6 +188,22 @@ public final class RunConfig {
 
     public double getDouble(String k) {
         return doubleValue(k, "config");
+    }
+
+    /** The GPT's shape: the model.preset at this vocabulary and model.context. */
+    public GptConfig model(int vocabSize) {
+        return GptConfig.preset(get("model.preset"), vocabSize, getInt("model.context"));
+    }
+
+    /** AdamW from the train.* keys (β and ε are fixed: {@link AdamWConfig#BETA1}, …). */
+    public AdamWConfig optimizer() {
+        return new AdamWConfig(getDouble("train.lr"), AdamWConfig.BETA1, AdamWConfig.BETA2, AdamWConfig.EPS,
+                getDouble("train.weight_decay"), getDouble("train.clip_norm"), getInt("train.lr_warmup_steps"));
+    }
+
+    /** The defaults, with the {@code --quick} profile when {@code quick}. */
+    public static RunConfig defaults(boolean quick) {
+        return load(null, quick, Map.of());
     }
 
     public Map<String, String> asMap() {

@@ -2,6 +2,7 @@ package dev.mates.engine.score;
 
 import dev.mates.engine.data.Document;
 import dev.mates.engine.influence.InfluenceModel;
+import dev.mates.engine.util.Listener;
 import dev.mates.engine.util.Progress;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -15,10 +16,17 @@ import java.util.Locale;
 public final class BatchedScorer implements Scorer {
     private final InfluenceModel model;
     private final int batchSize;
+    private final Listener listener;
     private volatile double seconds;
 
     public BatchedScorer(InfluenceModel model, int batchSize) {
-        if (batchSize < 1) throw new IllegalArgumentException("scorer.batchSize must be >= 1, got " + batchSize);
+        this(model, batchSize, Listener.QUIET);
+    }
+
+    /** As above, reporting scored documents to {@code listener}. */
+    public BatchedScorer(InfluenceModel model, int batchSize, Listener listener) {
+        this.listener = listener;
+        if (batchSize < 1) throw new IllegalArgumentException("BatchedScorer: batchSize must be >= 1, got " + batchSize);
         this.model = model;
         this.batchSize = batchSize;
     }
@@ -30,7 +38,7 @@ public final class BatchedScorer implements Scorer {
         Integer[] order = new Integer[pool.size()];
         for (int i = 0; i < order.length; i++) order[i] = i;
         java.util.Arrays.sort(order, Comparator.comparingInt(i -> pool.get(i).text().length()));
-        Progress bar = new Progress("scoring", pool.size(), "docs");
+        Progress bar = new Progress(listener, "scoring", pool.size(), "docs");
         for (int from = 0; from < order.length; from += batchSize) {
             int to = Math.min(order.length, from + batchSize);
             List<Document> batch = new ArrayList<>(to - from);

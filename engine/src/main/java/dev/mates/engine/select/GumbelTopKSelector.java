@@ -16,10 +16,6 @@ public final class GumbelTopKSelector implements Selector {
         this.tau = tau;
     }
 
-    public double tau() {
-        return tau;
-    }
-
     @Override
     public String name() {
         return "gumbel-topk";

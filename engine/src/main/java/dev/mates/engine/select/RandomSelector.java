@@ -11,6 +11,11 @@ public final class RandomSelector implements Selector {
     }
 
     @Override
+    public boolean needsScores() {
+        return false;
+    }
+
+    @Override
     public Selection begin(int k, long seed, int stage) {
         return new TopKSelection(k, seed, stage, 0.0, true);
     }

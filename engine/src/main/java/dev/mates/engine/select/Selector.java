@@ -8,6 +8,14 @@ package dev.mates.engine.select;
 public interface Selector {
     String name();
 
+    /**
+     * Whether the selector ranks by influence scores, i.e. whether its arm needs the stage's probe → fit → score
+     * phases. A selector that does not (random) ignores the scores it is offered.
+     */
+    default boolean needsScores() {
+        return true;
+    }
+
     /** A fresh streaming top-k accumulator for one stage. */
     Selection begin(int k, long seed, int stage);
 }

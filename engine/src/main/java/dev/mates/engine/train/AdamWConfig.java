@@ -6,9 +6,10 @@ package dev.mates.engine.train;
  */
 public record AdamWConfig(double lr, double beta1, double beta2, double eps, double weightDecay, double clipNorm,
                           int warmupSteps) {
-    public static AdamWConfig defaults() {
-        return new AdamWConfig(1e-3, 0.9, 0.95, 1e-8, 0.1, 1.0, 50);
-    }
+    /** β1, β2 and ε of every run (nanoGPT's and Pythia's choices); the other values come from the train.* keys. */
+    public static final double BETA1 = 0.9;
+    public static final double BETA2 = 0.95;
+    public static final double EPS = 1e-8;
 
     /** Learning rate used by the update that takes the optimizer from {@code step} to {@code step + 1}. */
     public double lrAt(long step) {

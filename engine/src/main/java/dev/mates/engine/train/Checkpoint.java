@@ -1,11 +1,15 @@
 package dev.mates.engine.train;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -83,7 +87,7 @@ public record Checkpoint(GptConfig config, long step, long dataCursor, Map<Strin
 
     public static Checkpoint fromBytes(byte[] bytes) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-            var meta = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in.readUTF());
+            Meta meta = Meta.parse(in.readUTF().getBytes(StandardCharsets.UTF_8), "checkpoint");
             @SuppressWarnings("unchecked")
             Map<String, float[]>[] parts = new Map[3];
             for (int i = 0; i < 3; i++) {
@@ -91,21 +95,55 @@ public record Checkpoint(GptConfig config, long step, long dataCursor, Map<Strin
                 in.readFully(b);
                 parts[i] = tensorsFromBytes(b, "checkpoint");
             }
-            var c = meta.get("config");
-            GptConfig cfg = new GptConfig(c.get("name").asText(), c.get("vocab").asInt(), c.get("context").asInt(),
-                    c.get("d_model").asInt(), c.get("layers").asInt(), c.get("heads").asInt());
-            return new Checkpoint(cfg, meta.get("step").asLong(), meta.get("data_cursor").asLong(), parts[0], parts[1], parts[2]);
+            return meta.checkpoint(parts[0], parts[1], parts[2]);
         } catch (IOException e) {
             throw new IllegalArgumentException("checkpoint: truncated or corrupt (" + e.getMessage() + ")", e);
         }
     }
 
+    /** meta.json of a stored checkpoint: step, data cursor and the model's shape. */
     public String metaJson() {
-        return String.format(java.util.Locale.ROOT,
-                "{\"step\":%d,\"data_cursor\":%d,\"config\":{\"name\":\"%s\",\"vocab\":%d,\"context\":%d,"
-                        + "\"d_model\":%d,\"layers\":%d,\"heads\":%d}}",
-                step, dataCursor, config.name(), config.vocabSize(), config.context(), config.dModel(),
-                config.nLayers(), config.nHeads());
+        return new String(Meta.of(this).toJson(), StandardCharsets.UTF_8);
+    }
+
+    /** What meta.json holds (snake_case fields: step, data_cursor, config{name, vocab, context, d_model, layers, heads}). */
+    public record Meta(long step, long dataCursor, Shape config) {
+        private static final ObjectMapper JSON = new ObjectMapper()
+                .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+
+        public record Shape(String name, int vocab, int context, int dModel, int layers, int heads) {}
+
+        static Meta of(Checkpoint c) {
+            GptConfig g = c.config();
+            return new Meta(c.step(), c.dataCursor(),
+                    new Shape(g.name(), g.vocabSize(), g.context(), g.dModel(), g.nLayers(), g.nHeads()));
+        }
+
+        public byte[] toJson() {
+            try {
+                return JSON.writeValueAsBytes(this);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** Parses meta.json; {@code what} names the object in the error. */
+        public static Meta parse(byte[] json, String what) {
+            try {
+                Meta m = JSON.readValue(json, Meta.class);
+                if (m.config() == null) throw new IllegalArgumentException(what + ": meta.json has no \"config\"");
+                return m;
+            } catch (IOException e) {
+                throw new IllegalArgumentException(what + ": not a valid checkpoint meta.json (" + e.getMessage() + ")", e);
+            }
+        }
+
+        /** The checkpoint these metadata describe, with its tensors. */
+        public Checkpoint checkpoint(Map<String, float[]> weights, Map<String, float[]> m, Map<String, float[]> v) {
+            Shape c = config;
+            GptConfig cfg = new GptConfig(c.name(), c.vocab(), c.context(), c.dModel(), c.layers(), c.heads());
+            return new Checkpoint(cfg, step, dataCursor, weights, m, v);
+        }
     }
 
     public Checkpoint withDataCursor(long cursor) {

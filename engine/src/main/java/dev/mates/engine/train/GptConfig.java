@@ -45,9 +45,4 @@ public record GptConfig(String name, int vocabSize, int context, int dModel, int
                 + 4L * dModel * dModel + dModel; // mlp down
         return (long) vocabSize * dModel + (long) context * dModel + nLayers * perLayer + 2L * dModel;
     }
-
-    /** Forward FLOPs per token, the usual 2N plus attention, used for overhead accounting. */
-    public double forwardFlopsPerToken() {
-        return 2.0 * parameterCount() + 2.0 * nLayers * context * dModel;
-    }
 }

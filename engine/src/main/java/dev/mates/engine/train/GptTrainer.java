@@ -54,11 +54,6 @@ public final class GptTrainer implements Trainer {
     }
 
     @Override
-    public AdamWConfig optimizer() {
-        return opt;
-    }
-
-    @Override
     public long step() {
         return step;
     }

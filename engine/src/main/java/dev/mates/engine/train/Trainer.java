@@ -10,8 +10,6 @@ import java.util.Map;
 public interface Trainer extends AutoCloseable {
     GptConfig config();
 
-    AdamWConfig optimizer();
-
     /** Optimizer steps taken so far. */
     long step();
 

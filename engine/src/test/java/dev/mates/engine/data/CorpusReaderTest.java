@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.luben.zstd.ZstdOutputStream;
-import dev.mates.engine.util.Progress;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -18,18 +17,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CorpusReaderTest {
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void quiet() {
-        Progress.setQuiet(true);
-    }
 
     private Path write(String name, String content) throws IOException {
         Path p = dir.resolve(name);

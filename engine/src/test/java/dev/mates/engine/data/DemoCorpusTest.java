@@ -3,7 +3,6 @@ package dev.mates.engine.data;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mates.engine.util.Progress;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +25,6 @@ class DemoCorpusTest {
 
     @BeforeAll
     static void build() {
-        Progress.setQuiet(true);
         long t0 = System.nanoTime();
         files = DemoCorpus.build(dir.resolve("demo"), 42, 400, 256, 512);
         System.out.printf("DemoCorpus: built in %.2f s, pool %s%n", (System.nanoTime() - t0) / 1e9, files.poolComposition());

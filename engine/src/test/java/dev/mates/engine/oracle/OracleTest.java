@@ -10,6 +10,7 @@ import dev.mates.engine.train.GptConfig;
 import dev.mates.engine.train.GptTrainer;
 import dev.mates.engine.train.TokenBatch;
 import dev.mates.engine.util.Correlation;
+import dev.mates.engine.util.Listener;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,8 +85,8 @@ class OracleTest {
     void aProbeLeavesTheStateExactlyAsItFoundIt() {
         try (GptTrainer t = new GptTrainer(CFG, OPT, 1)) {
             t.restore(warm);
-            new ExactOracle(t, reference, BYTES, 4).probe(probes.subList(0, 5));
-            new FirstOrderOracle(t, reference, BYTES, 4).probe(probes.subList(0, 5));
+            new ExactOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes.subList(0, 5));
+            new FirstOrderOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes.subList(0, 5));
             Checkpoint after = t.checkpoint();
             assertEquals(warm.step(), after.step());
             for (String k : warm.weights().keySet()) {
@@ -101,8 +102,8 @@ class OracleTest {
     void restoreAfterProbesOfBothKindsGivesTheCheckpointBack() {
         try (GptTrainer t = new GptTrainer(CFG, OPT, 1)) {
             t.restore(warm);
-            double[] first = new ExactOracle(t, reference, BYTES, 4).probe(probes.subList(0, 3));
-            new FirstOrderOracle(t, reference, BYTES, 4).probe(probes.subList(0, 3));
+            double[] first = new ExactOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes.subList(0, 3));
+            new FirstOrderOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes.subList(0, 3));
             t.trainStep(ReferenceSet.single(probes.get(7), BYTES, CFG.context()));
             t.restore(warm);
             Checkpoint after = t.checkpoint();
@@ -110,7 +111,7 @@ class OracleTest {
                 assertArrayEquals(warm.weights().get(k), after.weights().get(k), 0f, k);
                 assertArrayEquals(warm.adamV().get(k), after.adamV().get(k), 0f, k);
             }
-            assertArrayEquals(first, new ExactOracle(t, reference, BYTES, 4).probe(probes.subList(0, 3)), 0.0);
+            assertArrayEquals(first, new ExactOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes.subList(0, 3)), 0.0);
         }
     }
 
@@ -124,7 +125,7 @@ class OracleTest {
             Thread other = new Thread(() -> {
                 try {
                     t.restore(warm);
-                    got[0] = new ExactOracle(t, reference, BYTES, 4).probe(probes.subList(0, 2));
+                    got[0] = new ExactOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes.subList(0, 2));
                     t.restore(warm);
                 } catch (Throwable e) {
                     failure[0] = e;
@@ -143,7 +144,7 @@ class OracleTest {
         double[] fast;
         try (GptTrainer t = new GptTrainer(CFG, OPT, 1)) {
             t.restore(warm);
-            fast = new ExactOracle(t, reference, BYTES, 3).probe(probes.subList(0, 4));
+            fast = new ExactOracle(t, reference, BYTES, 3, Listener.QUIET).probe(probes.subList(0, 4));
         }
         for (int i = 0; i < 4; i++) {
             // Brute force: a fresh model from the checkpoint for every probe, as the reference code does.
@@ -164,8 +165,8 @@ class OracleTest {
         double[] approx;
         try (GptTrainer t = new GptTrainer(CFG, OPT, 1)) {
             t.restore(warm);
-            exact = new ExactOracle(t, reference, BYTES, 4).probe(probes);
-            approx = new FirstOrderOracle(t, reference, BYTES, 4).probe(probes);
+            exact = new ExactOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes);
+            approx = new FirstOrderOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes);
         }
         double rho = Correlation.spearman(exact, approx);
         System.out.printf("first-order vs exact Spearman on %d probes: %.3f%n", probes.size(), rho);

@@ -9,6 +9,8 @@ import dev.mates.engine.data.Rejects;
 import dev.mates.engine.store.FolderObjectStore;
 import dev.mates.engine.store.InMemoryStateStore;
 import dev.mates.engine.store.ObjectStore;
+import dev.mates.engine.store.StateStore;
+import dev.mates.engine.util.Listener;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,17 +55,17 @@ class PipelineResumeTest {
                 Map.entry("oracle.eval_batch", "8"), Map.entry("eval.interval", "4"), Map.entry("eval.batch_size", "8"),
                 Map.entry("tokenizer.sample_docs", "200")));
         inputs = RunInputs.load(List.of(dir.resolve("pool.jsonl").toString()), List.of(dir.resolve("ref.jsonl").toString()),
-                List.of(), cfg, new Rejects(null));
+                List.of(), cfg, new Rejects(null), Listener.QUIET);
     }
 
-    private static ObjectNode run(ObjectStore objects, InMemoryStateStore state, Pipeline.Listener l) {
-        return new Pipeline("r", cfg, inputs, new EmbeddedRoles(cfg, inputs.tokenizer()), objects, state)
-                .listener(l).run("mates", "random");
+    private static RunResult run(ObjectStore objects, StateStore state, Listener l) {
+        return new Pipeline("r", cfg, inputs, new EmbeddedRoles(cfg, inputs.tokenizer(), Listener.QUIET), objects, state)
+                .listener(l).run(Arm.of("mates", "random", cfg.getDouble("selection.tau")));
     }
 
     /** Cancels the run when it enters {@code phase} of {@code arm}, stage {@code stage}. */
-    private static Pipeline.Listener cancelAt(String arm, int stage, String phase) {
-        return new Pipeline.Listener() {
+    private static Listener cancelAt(String arm, int stage, String phase) {
+        return new Listener() {
             boolean stop;
 
             @Override
@@ -82,7 +84,7 @@ class PipelineResumeTest {
         List<String> out = new ArrayList<>();
         for (String arm : List.of("mates", "random")) {
             for (int s = 1; s <= 3; s++) {
-                ObjectNode m = (ObjectNode) RunArtifacts.parse(RunArtifacts.require(store, RunArtifacts.manifestKey("r", arm, s)), "m");
+                ObjectNode m = (ObjectNode) RunArtifacts.parse(RunArtifacts.require(store, StorageLayout.manifestKey("r", arm, s)), "m");
                 m.remove("checkpointRef");
                 m.remove("modelRef");
                 out.add(m.toString());
@@ -94,7 +96,7 @@ class PipelineResumeTest {
     @Test
     void resumedRunsEndWithTheSameSelectionsAndLosses() {
         FolderObjectStore straightStore = new FolderObjectStore(dir.resolve("straight"));
-        ObjectNode straight = run(straightStore, new InMemoryStateStore(), new Pipeline.Listener() {});
+        RunResult straight = run(straightStore, new InMemoryStateStore(), Listener.QUIET);
         List<String> expected = manifests(straightStore);
 
         // Stop in the middle of each kind of phase, in both arms; resume from the same stores each time.
@@ -104,15 +106,73 @@ class PipelineResumeTest {
             InMemoryStateStore state = new InMemoryStateStore();
             assertThrows(Pipeline.CancelledException.class,
                     () -> run(store, state, cancelAt(stop[0], Integer.parseInt(stop[1]), stop[2])));
-            ObjectNode resumed = run(store, state, new Pipeline.Listener() {});
+            RunResult resumed = run(store, state, Listener.QUIET);
             assertEquals(expected, manifests(store), "selections after a stop at " + String.join("/", stop));
-            for (String arm : List.of("mates", "random")) {
-                assertEquals(straight.at("/arms/" + arm + "/final_reference_loss").asDouble(),
-                        resumed.at("/arms/" + arm + "/final_reference_loss").asDouble(), 0.0, arm + " after " + String.join("/", stop));
-                assertEquals(straight.at("/arms/" + arm + "/curve").size(), resumed.at("/arms/" + arm + "/curve").size());
+            assertSameArms(straight, resumed, String.join("/", stop));
+        }
+    }
+
+    /**
+     * A crash between writing a stage's resume point and moving the pointer to it (the two writes of
+     * {@link RunJournal#save}) resumes from the previous point: no stage is duplicated or lost.
+     */
+    @Test
+    void aCrashBetweenTheJournalWriteAndThePointerNeverDuplicatesAStage() {
+        FolderObjectStore straightStore = new FolderObjectStore(dir.resolve("straight-crash"));
+        RunResult straight = run(straightStore, new InMemoryStateStore(), Listener.QUIET);
+        FolderObjectStore store = new FolderObjectStore(dir.resolve("crash"));
+        InMemoryStateStore inner = new InMemoryStateStore();
+        String crashAt = StorageLayout.journalKey("r", "mates", 3);
+        boolean[] crashed = {false};
+        StateStore crashing = new StateStore() {
+            @Override
+            public void put(String key, Map<String, String> fields) {
+                if (!crashed[0] && crashAt.equals(fields.get("resume"))) {
+                    crashed[0] = true;
+                    throw new IllegalStateException("simulated crash before the resume pointer moved");
+                }
+                inner.put(key, fields);
             }
-            assertEquals(3, resumed.get("stages").size());
-            assertTrue(store.exists(RunArtifacts.reportKey("r")));
+
+            @Override
+            public Map<String, String> get(String key) {
+                return inner.get(key);
+            }
+
+            @Override
+            public void add(String key, String member) {
+                inner.add(key, member);
+            }
+
+            @Override
+            public void remove(String key, String member) {
+                inner.remove(key, member);
+            }
+
+            @Override
+            public java.util.Set<String> members(String key) {
+                return inner.members(key);
+            }
+        };
+        assertThrows(IllegalStateException.class, () -> run(store, crashing, Listener.QUIET));
+        assertTrue(store.exists(crashAt), "the journal object was written before the crash");
+        assertEquals(StorageLayout.journalKey("r", "mates", 2), inner.get(StorageLayout.stateKey("r")).get("resume"));
+        RunResult resumed = run(store, crashing, Listener.QUIET);
+        assertEquals(manifests(straightStore), manifests(store));
+        assertSameArms(straight, resumed, "crash before the stage-3 pointer");
+    }
+
+    private static void assertSameArms(RunResult straight, RunResult resumed, String what) {
+        assertEquals(2, resumed.arms().size(), what);
+        for (int a = 0; a < 2; a++) {
+            ArmResult s = straight.arms().get(a);
+            ArmResult r = resumed.arms().get(a);
+            assertEquals(s.name(), r.name());
+            assertEquals(s.last().referenceLoss(), r.last().referenceLoss(), 0.0, s.name() + " after " + what);
+            assertEquals(s.curve(), r.curve(), s.name() + " curve after " + what);
+            assertEquals(List.of(1, 2, 3), r.stages().stream().map(StageResult::stage).toList(), "stages after " + what);
+            assertEquals(s.stages().stream().map(x -> x.selection().k()).toList(),
+                    r.stages().stream().map(x -> x.selection().k()).toList());
         }
     }
 
@@ -122,8 +182,9 @@ class PipelineResumeTest {
         InMemoryStateStore state = new InMemoryStateStore();
         assertThrows(Pipeline.CancelledException.class, () -> run(store, state, cancelAt("mates", 2, "probe")));
         RunConfig other = cfg.with("selection.tau", "0.5");
-        Pipeline p = new Pipeline("r", other, inputs, new EmbeddedRoles(other, inputs.tokenizer()), store, state);
-        Pipeline.ResumeException e = assertThrows(Pipeline.ResumeException.class, () -> p.run("mates", "random"));
+        Pipeline p = new Pipeline("r", other, inputs, new EmbeddedRoles(other, inputs.tokenizer(), Listener.QUIET), store, state);
+        RunJournal.ResumeException e = assertThrows(RunJournal.ResumeException.class,
+                () -> p.run(Arm.of("mates", "random", 0.5)));
         assertTrue(e.getMessage().contains("another config"), e.getMessage());
     }
 }

@@ -6,9 +6,7 @@ import dev.mates.engine.data.Document;
 import dev.mates.engine.influence.FitReport;
 import dev.mates.engine.influence.InfluenceModels;
 import dev.mates.engine.influence.InfluenceModel;
-import dev.mates.engine.util.Progress;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import dev.mates.engine.util.Listener;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -29,20 +27,27 @@ class BatchedScorerTest {
         InfluenceModel model = InfluenceModels.create("ngram", 1);
         FitReport r = model.fit(docs, y, 1);
         assertTrue(r.valSpearman() > 0.3);
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        boolean wasQuiet = Progress.isQuiet();
-        Progress.setQuiet(false); // other test classes in this JVM may have silenced progress output
-        Progress.setOut(new PrintStream(log, true));
-        try {
-            BatchedScorer scorer = new BatchedScorer(model, 16);
-            double[] batched = scorer.score(docs);
-            assertArrayEquals(model.predict(docs), batched, 1e-12);
-            assertTrue(scorer.seconds() > 0);
-        } finally {
-            Progress.setOut(System.err);
-            Progress.setQuiet(wasQuiet);
-        }
-        assertTrue(log.toString().contains("scored 401 docs with ngram"), log.toString());
+        List<String> summaries = new ArrayList<>();
+        long[] lastDone = {0};
+        Listener listener = new Listener() {
+            @Override
+            public void progress(String label, long done, long total, String unit, String detail) {
+                assertEquals(401, total);
+                assertTrue(done > lastDone[0] && done <= total, "progress moves forward: " + done);
+                lastDone[0] = done;
+            }
+
+            @Override
+            public void finished(String label, long done, String unit, double seconds, String summary) {
+                summaries.add(label + ": " + summary);
+            }
+        };
+        BatchedScorer scorer = new BatchedScorer(model, 16, listener);
+        double[] batched = scorer.score(docs);
+        assertArrayEquals(model.predict(docs), batched, 1e-12);
+        assertTrue(scorer.seconds() > 0);
+        assertEquals(401, lastDone[0]);
+        assertEquals(List.of("scoring: scored 401 docs with ngram"), summaries);
         assertThrows(IllegalArgumentException.class, () -> new BatchedScorer(model, 0));
     }
 }

@@ -1,4 +1,4 @@
-package dev.mates.engine.report;
+package dev.mates.cli.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
