@@ -12,15 +12,15 @@ import dev.mates.engine.influence.InfluenceModels;
 import dev.mates.engine.oracle.ExactOracle;
 import dev.mates.engine.oracle.FirstOrderOracle;
 import dev.mates.engine.oracle.ReferenceSet;
+import dev.mates.engine.pipeline.RunConfig;
 import dev.mates.engine.score.BatchedScorer;
 import dev.mates.engine.select.GumbelTopKSelector;
 import dev.mates.engine.select.Selection;
-import dev.mates.engine.train.AdamWConfig;
 import dev.mates.engine.train.GptConfig;
 import dev.mates.engine.train.GptTrainer;
 import dev.mates.engine.train.TokenBatch;
 import dev.mates.engine.util.Correlation;
-import dev.mates.engine.util.Progress;
+import dev.mates.engine.util.Listener;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,7 +51,6 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Progress.setQuiet(true);
         Path dir = Files.createTempDirectory("mates-bench");
         DemoCorpus.Files demo = DemoCorpus.build(dir, 1, 400, 32, 32);
         List<Document> pool = new CorpusReader("pool", new Rejects(null), null).readFirst(List.of(demo.pool().toString()), 30000);
@@ -97,7 +96,7 @@ public final class BenchCommand implements Callable<Integer> {
             while (packer.ready()) seqs.add(packer.next());
         }
         double[] rates = new double[repeats];
-        try (GptTrainer t = new GptTrainer(cfg, AdamWConfig.defaults(), 1)) {
+        try (GptTrainer t = new GptTrainer(cfg, RunConfig.defaults(false).optimizer(), 1)) {
             for (int w = 0; w < 3; w++) t.trainStep(TokenBatch.ofSequences(seqs.subList(0, batch).toArray(int[][]::new)));
             for (int r = 0; r < repeats; r++) {
                 int steps = 10;
@@ -119,7 +118,7 @@ public final class BenchCommand implements Callable<Integer> {
         double[] exactRate = new double[repeats];
         double[] foRate = new double[repeats];
         double rho = Double.NaN;
-        try (GptTrainer t = new GptTrainer(cfg, AdamWConfig.defaults(), 1)) {
+        try (GptTrainer t = new GptTrainer(cfg, RunConfig.defaults(false).optimizer(), 1)) {
             Packer packer = new Packer(128, tok.eosId());
             int next = 100;
             for (int s = 0; s < 30; s++) {
@@ -132,10 +131,10 @@ public final class BenchCommand implements Callable<Integer> {
             }
             for (int r = 0; r < repeats; r++) {
                 long t0 = System.nanoTime();
-                double[] exact = new ExactOracle(t, reference, tok, 32).probe(probes);
+                double[] exact = new ExactOracle(t, reference, tok, 32, Listener.QUIET).probe(probes);
                 exactRate[r] = probes.size() / ((System.nanoTime() - t0) / 1e9);
                 t0 = System.nanoTime();
-                double[] fo = new FirstOrderOracle(t, reference, tok, 32).probe(probes);
+                double[] fo = new FirstOrderOracle(t, reference, tok, 32, Listener.QUIET).probe(probes);
                 foRate[r] = probes.size() / ((System.nanoTime() - t0) / 1e9);
                 rho = Correlation.spearman(exact, fo);
             }

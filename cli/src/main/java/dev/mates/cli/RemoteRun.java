@@ -3,7 +3,9 @@ package dev.mates.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mates.engine.pipeline.RunConfig;
-import dev.mates.engine.report.ReportHtml;
+import dev.mates.engine.pipeline.StorageLayout;
+import dev.mates.engine.store.FolderObjectStore;
+import dev.mates.cli.report.ReportHtml;
 import dev.mates.proto.v1.GetReportRequest;
 import dev.mates.proto.v1.Report;
 import dev.mates.proto.v1.RunEvent;
@@ -16,7 +18,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
@@ -87,10 +88,12 @@ final class RemoteRun {
             Report report = trainer.getReport(GetReportRequest.newBuilder().setRunId(id).build());
             ObjectNode r = (ObjectNode) new ObjectMapper().readTree(report.getJson());
             double seconds = (System.nanoTime() - t0) / 1e9;
-            Files.createDirectories(out);
-            Files.writeString(out.resolve("report.json"), r.toPrettyString(), StandardCharsets.UTF_8);
-            Files.writeString(out.resolve("report.html"), ReportHtml.render(r), StandardCharsets.UTF_8);
-            System.out.println(RunCommand.summary(r, seconds, out) + " | run " + id + " (" + report.getReportRef() + ")");
+            // The same place as an embedded run's report: --out/runs/{run}/report.{json,html}.
+            FolderObjectStore local = new FolderObjectStore(out);
+            local.put(StorageLayout.reportKey(id), r.toPrettyString().getBytes(StandardCharsets.UTF_8));
+            local.put(StorageLayout.reportHtmlKey(id), ReportHtml.render(r).getBytes(StandardCharsets.UTF_8));
+            System.out.println(RunCommand.summary(r, seconds, local.ref(StorageLayout.reportHtmlKey(id))) + " | run " + id
+                    + " (" + report.getReportRef() + ")");
             return 0;
         } catch (StatusRuntimeException e) {
             throw userError(target, e);

@@ -1,18 +1,17 @@
 package dev.mates.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mates.engine.data.Rejects;
+import dev.mates.cli.report.ReportHtml;
 import dev.mates.engine.pipeline.EmbeddedRoles;
-import dev.mates.engine.pipeline.RunData;
-import dev.mates.engine.pipeline.Pipeline;
+import dev.mates.engine.pipeline.MatesRun;
 import dev.mates.engine.pipeline.RunConfig;
-import dev.mates.engine.pipeline.RunInputs;
-import dev.mates.engine.report.ReportHtml;
+import dev.mates.engine.pipeline.StorageLayout;
+import dev.mates.engine.report.RunReport;
+import dev.mates.engine.select.Selectors;
 import dev.mates.engine.store.FolderObjectStore;
 import dev.mates.engine.store.InMemoryStateStore;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -66,50 +65,31 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RunData.checkSelectors(selector, baseline);
+        Selectors.check(selector, baseline);
         Map<String, String> overrides = new LinkedHashMap<>(set);
         if (seed != null) overrides.put("seed", Long.toString(seed));
         RunConfig cfg = RunConfig.load(config, quick, overrides);
         if (remote != null) return RemoteRun.execute(remote, runId, cfg, pool, reference, heldout, selector, baseline, out);
         if (runId != null) throw new IllegalArgumentException("--run-id: only with --remote");
-        long t0 = System.nanoTime();
-        Files.createDirectories(out);
-        RunData data = RunData.resolve(pool, reference, heldout, cfg, out);
-        boolean demo = data.demo();
-        pool = data.pool();
-        reference = data.reference();
-        heldout = data.heldout();
+        boolean demo = pool.isEmpty() && reference.isEmpty() && heldout.isEmpty();
         String run = String.format(Locale.ROOT, "%s-seed%d", demo ? "demo" : "run", cfg.getLong("seed"));
-        Path rejectsFile = out.resolve("rejects.jsonl");
-        ObjectNode report;
-        try (Rejects rejects = new Rejects(rejectsFile)) {
-            RunInputs inputs = RunInputs.load(pool, reference, heldout, cfg, rejects);
-            if (rejects.count() > 0) System.err.println(rejects.summary());
-            Pipeline pipeline = new Pipeline(run, cfg, inputs, new EmbeddedRoles(cfg, inputs.tokenizer()),
-                    new FolderObjectStore(out), new InMemoryStateStore());
-            report = pipeline.run(selector, baseline);
-            ObjectNode r = report.putObject("rejects");
-            r.put("count", rejects.count());
-            r.set("by_kind", new ObjectMapper().valueToTree(rejects.countsByKind()));
-            r.put("file", rejectsFile.toString());
-        }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        report.put("wall_seconds", seconds);
-        report.put("demo", demo);
-        ObjectMapper json = new ObjectMapper();
-        Files.writeString(out.resolve("report.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(report), StandardCharsets.UTF_8);
-        Files.writeString(out.resolve("report.html"), ReportHtml.render(report), StandardCharsets.UTF_8);
-        System.out.println(summary(report, seconds, out));
+        ConsoleListener console = ConsoleListener.stderr();
+        FolderObjectStore objects = new FolderObjectStore(out);
+        RunReport report = MatesRun.execute(new MatesRun.Request(run, cfg, pool, reference, heldout, selector, baseline, out, false),
+                objects, new InMemoryStateStore(), EmbeddedRoles.factory(cfg, console), console);
+        JsonNode json = new ObjectMapper().readTree(report.toJson());
+        objects.put(StorageLayout.reportHtmlKey(run), ReportHtml.render(json).getBytes(StandardCharsets.UTF_8));
+        System.out.println(summary(json, report.wallSeconds(), objects.ref(StorageLayout.reportHtmlKey(run))));
         return 0;
     }
 
-    static String summary(ObjectNode r, double seconds, Path out) {
+    static String summary(JsonNode r, double seconds, String reportRef) {
         StringBuilder s = new StringBuilder("mates run done in ").append(String.format(Locale.ROOT, "%.0fs", seconds));
         r.path("arms").fields().forEachRemaining(e -> s.append(String.format(Locale.ROOT, " | %s: reference %.4f, held-out %.4f",
                 e.getKey(), e.getValue().path("final_reference_loss").asDouble(), e.getValue().path("final_heldout_loss").asDouble(Double.NaN))));
         var te = r.path("token_efficiency");
         s.append(" | token efficiency ").append(te.isNull() ? "not reached" : String.format(Locale.ROOT, "%.2f", te.asDouble()));
-        s.append(" | report: ").append(out.resolve("report.html"));
+        s.append(" | report: ").append(reportRef);
         return s.toString();
     }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mates.adapters.s3.S3ObjectStore;
 import dev.mates.cli.cluster.LocalCluster;
 import dev.mates.engine.pipeline.RunArtifacts;
+import dev.mates.engine.pipeline.StorageLayout;
 import dev.mates.proto.v1.GetRunRequest;
 import dev.mates.proto.v1.RunState;
 import dev.mates.proto.v1.RunStatus;
@@ -61,7 +62,7 @@ class DistributedRunTest {
     }
 
     static List<String> ids(S3ObjectStore s3, String run, String arm, int stage) throws IOException {
-        JsonNode m = new ObjectMapper().readTree(RunArtifacts.require(s3, RunArtifacts.manifestKey(run, arm, stage)));
+        JsonNode m = new ObjectMapper().readTree(RunArtifacts.require(s3, StorageLayout.manifestKey(run, arm, stage)));
         List<String> out = new ArrayList<>();
         m.get("ids").forEach(n -> out.add(n.asText()));
         return out;
@@ -74,13 +75,13 @@ class DistributedRunTest {
                 "--out", out.toString()));
         args.addAll(List.of(SMALL));
         assertEquals(0, Main.run(args.toArray(String[]::new)));
-        JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
+        JsonNode report = new ObjectMapper().readTree(out.resolve(StorageLayout.reportKey("it-straight")).toFile());
         assertTrue(report.get("distributed").asBoolean());
         assertEquals(2, report.get("stages").size());
         assertTrue(report.at("/arms/mates/final_reference_loss").isNumber());
         assertTrue(report.at("/arms/random/final_reference_loss").isNumber());
         assertEquals(24, report.at("/stages/0/oracle/count").asInt());
-        assertTrue(Files.size(out.resolve("report.html")) > 1000);
+        assertTrue(Files.size(out.resolve(StorageLayout.reportHtmlKey("it-straight"))) > 1000);
 
         // The same run again, with the trainer killed (SIGKILL) in the middle of stage 1's training.
         TrainerGrpc.TrainerBlockingStub trainer = TrainerGrpc.newBlockingStub(channel);

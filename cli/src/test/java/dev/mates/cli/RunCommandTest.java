@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,7 +19,14 @@ class RunCommandTest {
     void quickDemoRunsBothArmsAndWritesTheReport(@TempDir Path out) throws Exception {
         int code = Main.run("run", "--quick", "--out", out.toString(), "--seed", "3");
         assertEquals(0, code);
-        JsonNode r = new ObjectMapper().readTree(out.resolve("report.json").toFile());
+        Path runDir = out.resolve("runs").resolve("demo-seed3");
+        try (var files = Files.walk(out)) {
+            assertEquals(List.of(runDir.resolve("report.json")),
+                    files.filter(p -> p.getFileName().toString().equals("report.json")).toList(), "exactly one report.json");
+        }
+        JsonNode r = new ObjectMapper().readTree(runDir.resolve("report.json").toFile());
+        List<String> problems = ReportSchema.load(Path.of("..", "docs", "report-schema.md")).problems(r);
+        assertEquals(List.of(), problems, "report.json against docs/report-schema.md");
         for (String arm : new String[] {"mates", "random"}) {
             JsonNode a = r.path("arms").path(arm);
             assertTrue(a.path("curve").size() >= 3, arm + " curve");
@@ -51,9 +59,10 @@ class RunCommandTest {
         assertTrue(r.path("arms").path("mates").path("selection_overhead_seconds").asDouble() > 0);
         assertTrue(r.path("arms").path("mates").path("selection_overhead_flops").asDouble() > 0);
         assertTrue(r.path("rejects").has("count"));
-        String html = Files.readString(out.resolve("report.html"));
+        String html = Files.readString(runDir.resolve("report.html"));
         assertTrue(html.contains("<svg") && html.contains("Reference loss") && html.contains("Composition"));
-        assertTrue(Files.exists(out.resolve("rejects.jsonl")));
+        assertTrue(Files.exists(runDir.resolve("rejects.jsonl")));
+        assertEquals(runDir.resolve("rejects.jsonl").toString(), r.path("rejects").path("file").asText());
         try (var ck = Files.walk(out.resolve("runs"))) {
             assertTrue(ck.anyMatch(p -> p.endsWith("meta.json")), "checkpoints are written");
         }
@@ -74,7 +83,8 @@ class RunCommandTest {
         String err = runCapturingErr("run", "--pool", pool.toString(), "--reference", ref.toString(),
                 "--out", dir.resolve("o").toString());
         assertTrue(err.contains("--reference") && err.contains("no usable record"), err);
-        String rejects = Files.readString(dir.resolve("o").resolve("rejects.jsonl"));
+        assertTrue(err.contains("rejects: "), err);
+        String rejects = Files.readString(dir.resolve("o").resolve("runs").resolve("run-seed1").resolve("rejects.jsonl"));
         assertTrue(rejects.contains("empty text") && rejects.contains("malformed JSON"), rejects);
     }
 

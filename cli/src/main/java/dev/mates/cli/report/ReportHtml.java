@@ -78,10 +78,11 @@ public final class ReportHtml {
             }
         });
         if (series.isEmpty()) return "<p class=\"note\">no data</p>";
-        return lineChart(names, series, "tokens", field.replace('_', ' '));
+        return lineChart(names, series, "tokens", field.replace('_', ' '), false);
     }
 
-    static String lineChart(List<String> names, List<double[][]> series, String xLabel, String yLabel) {
+    /** {@code integerX}: the x values are counts (stages): one tick per integer, never a repeated label. */
+    static String lineChart(List<String> names, List<double[][]> series, String xLabel, String yLabel, boolean integerX) {
         int w = 720, hgt = 320, left = 70, right = 130, top = 15, bottom = 45;
         double x0 = Double.MAX_VALUE, x1 = -Double.MAX_VALUE, y0 = Double.MAX_VALUE, y1 = -Double.MAX_VALUE;
         for (double[][] s : series) {
@@ -103,8 +104,9 @@ public final class ReportHtml {
             double yv = y0 + (y1 - y0) * i / 4;
             double yp = top + ph - ph * i / 4.0;
             s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%s</text>", left - 5, yp + 4, fmt(yv)));
-            double xv = x0 + (x1 - x0) * i / 4;
-            double xp = left + pw * i / 4.0;
+        }
+        for (double xv : xTicks(x0, x1, integerX)) {
+            double xp = left + pw * (xv - x0) / (x1 - x0);
             s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%s</text>", xp, top + ph + 15, human(xv)));
         }
         s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">%s</text>", left + pw / 2, hgt - 8, esc(xLabel)));
@@ -124,6 +126,20 @@ public final class ReportHtml {
         return s.append("</svg>").toString();
     }
 
+    /** Five evenly spaced ticks, or for integer axes each integer (every k-th when there are more than ten). */
+    static List<Double> xTicks(double x0, double x1, boolean integerX) {
+        List<Double> ticks = new ArrayList<>();
+        if (!integerX) {
+            for (int i = 0; i <= 4; i++) ticks.add(x0 + (x1 - x0) * i / 4);
+            return ticks;
+        }
+        long from = (long) Math.ceil(x0);
+        long to = (long) Math.floor(x1);
+        long every = Math.max(1, (to - from + 10) / 10);
+        for (long v = from; v <= to; v += every) ticks.add((double) v);
+        return ticks;
+    }
+
     private static String spearmanChart(JsonNode stages) {
         List<double[]> pts = new ArrayList<>();
         for (JsonNode s : stages) {
@@ -132,7 +148,7 @@ public final class ReportHtml {
         if (pts.isEmpty()) return "<p class=\"note\">no influence model was fitted (random selector)</p>";
         List<double[][]> one = new ArrayList<>();
         one.add(pts.toArray(double[][]::new));
-        return lineChart(List.of("val Spearman"), one, "stage", "Spearman");
+        return lineChart(List.of("val Spearman"), one, "stage", "Spearman", true);
     }
 
     private static String compositionChart(JsonNode stages) {
