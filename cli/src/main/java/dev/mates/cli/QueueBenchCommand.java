@@ -1,6 +1,7 @@
 package dev.mates.cli;
 
 import dev.mates.adapters.redis.RedisShardQueue;
+import dev.mates.adapters.redis.ShardTask;
 import dev.mates.adapters.redis.RedisStateStore;
 import dev.mates.adapters.s3.S3ObjectStore;
 import dev.mates.cli.cluster.LocalCluster;
@@ -78,9 +79,8 @@ public final class QueueBenchCommand implements Callable<Integer> {
                     String doneSet = "bench:done:" + n + ":" + rep;
                     long t0 = System.nanoTime();
                     for (int k = 0; k < shards; k++) {
-                        q.enqueue(Map.of(RedisShardQueue.TASK, "bench/" + rep + "/" + k, RedisShardQueue.DONE_SET, doneSet,
-                                "docs", "bench/shards/" + rep + "/" + k + ".jsonl", "model", "bench/model.bin", "backbone", backbone,
-                                "out", "bench/scores/" + rep + "/" + k + ".jsonl"));
+                        q.enqueue(new ShardTask("bench/" + rep + "/" + k, doneSet, "bench/shards/" + rep + "/" + k + ".jsonl",
+                                "bench/model.bin", backbone, "bench/scores/" + rep + "/" + k + ".jsonl").toFields());
                     }
                     while (q.doneCount(doneSet) < shards) Thread.sleep(20);
                     double s = (System.nanoTime() - t0) / 1e9;

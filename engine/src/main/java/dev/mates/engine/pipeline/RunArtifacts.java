@@ -209,7 +209,7 @@ public final class RunArtifacts {
                 } catch (IOException e) {
                     String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
                     throw new IllegalArgumentException(what + " line " + Math.max(1, it.getCurrentLocation().getLineNr())
-                            + ": not a valid record (" + why + ")", e);
+                            + ": not valid JSON (" + why + ")", e);
                 }
                 sink.accept(line, value);
             }

@@ -8,6 +8,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.logging.Log;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -50,11 +51,17 @@ public final class GrpcErrors {
 
     /** Runs a unary call: the value on success, the mapped status on failure. */
     public static <T> void unary(StreamObserver<T> observer, Supplier<T> call) {
+        unary(observer, call, GrpcErrors::toStatus);
+    }
+
+    /** As {@link #unary(StreamObserver, Supplier)}, with a service's own mapping of failures to statuses. */
+    public static <T> void unary(StreamObserver<T> observer, Supplier<T> call,
+                                 Function<Throwable, StatusRuntimeException> status) {
         T value;
         try {
             value = call.get();
         } catch (Throwable t) {
-            observer.onError(toStatus(t));
+            observer.onError(status.apply(t));
             return;
         }
         observer.onNext(value);

@@ -10,6 +10,7 @@ import dev.mates.engine.influence.FitReport;
 import dev.mates.engine.influence.InfluenceModel;
 import dev.mates.engine.influence.InfluenceModels;
 import dev.mates.engine.pipeline.RunArtifacts;
+import dev.mates.engine.pipeline.StorageLayout;
 import dev.mates.proto.v1.FitRequest;
 import dev.mates.proto.v1.FitResponse;
 import dev.mates.proto.v1.InfluenceModelGrpc;
@@ -104,8 +105,8 @@ class InfluenceModelRpcTest {
     @Test
     void fitWritesTheModelTheEngineFitsAndPredictMatchesIt() {
         String run = newRun("fit");
-        String labelsKey = RunArtifacts.labelsKey(run, "mates", 1);
-        String modelKey = RunArtifacts.modelKey(run, "mates", 1, "ngram");
+        String labelsKey = StorageLayout.labelsKey(run, "mates", 1);
+        String modelKey = StorageLayout.modelKey(run, "mates", 1, "ngram");
         RunArtifacts.Labels labels = writeLabels(labelsKey, 120, 21);
 
         FitResponse r = stub().fit(fit(run, s3.ref(labelsKey), "ngram", 7, s3.ref(modelKey)));
@@ -152,8 +153,8 @@ class InfluenceModelRpcTest {
     @Test
     void aRefitToTheSameModelRefIsWhatPredictUses() {
         String run = newRun("refit");
-        String labelsKey = RunArtifacts.labelsKey(run, "mates", 0);
-        String modelKey = RunArtifacts.modelKey(run, "mates", 0, "ngram");
+        String labelsKey = StorageLayout.labelsKey(run, "mates", 0);
+        String modelKey = StorageLayout.modelKey(run, "mates", 0, "ngram");
         writeLabels(labelsKey, 48, 1);
         stub().fit(fit(run, labelsKey, "ngram", 1, modelKey));
         List<Document> docs = documents(new SplittableRandom(5), 10, "p", null);
@@ -168,10 +169,10 @@ class InfluenceModelRpcTest {
     @Test
     void missingObjectsAreNotFound() {
         String run = newRun("missing");
-        String labelsKey = RunArtifacts.labelsKey(run, "mates", 0);
+        String labelsKey = StorageLayout.labelsKey(run, "mates", 0);
         StatusRuntimeException e = assertStatus(Status.Code.NOT_FOUND, labelsKey,
-                () -> stub().fit(fit(run, labelsKey, "ngram", 1, RunArtifacts.modelKey(run, "mates", 0, "ngram"))));
-        String modelKey = RunArtifacts.modelKey(run, "mates", 0, "ngram");
+                () -> stub().fit(fit(run, labelsKey, "ngram", 1, StorageLayout.modelKey(run, "mates", 0, "ngram"))));
+        String modelKey = StorageLayout.modelKey(run, "mates", 0, "ngram");
         assertStatus(Status.Code.NOT_FOUND, modelKey,
                 () -> stub().predict(predict(s3.ref(modelKey), "ngram", documents(new SplittableRandom(1), 3, "d", null))));
         assertFalse(s3.exists(modelKey), "a failed fit writes no model");
@@ -181,8 +182,8 @@ class InfluenceModelRpcTest {
     @Test
     void badRequestsAreInvalidArgumentNamingTheField() {
         String run = newRun("bad");
-        String labelsKey = RunArtifacts.labelsKey(run, "mates", 0);
-        String modelKey = RunArtifacts.modelKey(run, "mates", 0, "ngram");
+        String labelsKey = StorageLayout.labelsKey(run, "mates", 0);
+        String modelKey = StorageLayout.modelKey(run, "mates", 0, "ngram");
         writeLabels(labelsKey, 40, 3);
         assertField(Status.Code.INVALID_ARGUMENT, "backbone", () -> stub().fit(fit(run, labelsKey, "bert-huge", 1, modelKey)));
         assertField(Status.Code.INVALID_ARGUMENT, "backbone", () -> stub().fit(fit(run, labelsKey, "", 1, modelKey)));
@@ -194,13 +195,13 @@ class InfluenceModelRpcTest {
                 () -> stub().fit(fit(run, "s3://another-bucket/" + labelsKey, "ngram", 1, modelKey)));
         assertFalse(s3.exists(modelKey));
 
-        String few = RunArtifacts.labelsKey(run, "mates", 1);
+        String few = StorageLayout.labelsKey(run, "mates", 1);
         writeLabels(few, 3, 4);
         assertField(Status.Code.INVALID_ARGUMENT, "labels_ref", () -> stub().fit(fit(run, few, "ngram", 1, modelKey)));
-        String empty = RunArtifacts.labelsKey(run, "mates", 2);
+        String empty = StorageLayout.labelsKey(run, "mates", 2);
         s3.put(empty, new byte[0]);
         assertField(Status.Code.INVALID_ARGUMENT, "labels_ref", () -> stub().fit(fit(run, empty, "ngram", 1, modelKey)));
-        String corrupt = RunArtifacts.labelsKey(run, "mates", 3);
+        String corrupt = StorageLayout.labelsKey(run, "mates", 3);
         s3.put(corrupt, "{\"id\":\"a\",\"text\":\"t\",\"influence\":\"high\"}\n".getBytes(StandardCharsets.UTF_8));
         assertStatus(Status.Code.INVALID_ARGUMENT, corrupt, () -> stub().fit(fit(run, corrupt, "ngram", 1, modelKey)));
         assertFalse(s3.exists(modelKey), "no model is written by a rejected fit");

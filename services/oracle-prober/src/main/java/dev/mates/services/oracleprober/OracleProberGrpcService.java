@@ -7,6 +7,7 @@ import dev.mates.engine.data.Tokenizer;
 import dev.mates.engine.oracle.OracleProber;
 import dev.mates.engine.oracle.ReferenceSet;
 import dev.mates.engine.pipeline.EmbeddedRoles;
+import dev.mates.engine.util.Listener;
 import dev.mates.engine.pipeline.RunArtifacts;
 import dev.mates.engine.pipeline.RunConfig;
 import dev.mates.engine.store.ObjectStore;
@@ -80,7 +81,7 @@ public class OracleProberGrpcService extends OracleProberGrpc.OracleProberImplBa
             synchronized (lock) {
                 noGradMode();
                 load(configKey, tokenizerKey, referenceKey, checkpointKey);
-                OracleProber oracle = new EmbeddedRoles(cfg, tokenizer).oracle(trainer, reference, method, null);
+                OracleProber oracle = new EmbeddedRoles(cfg, tokenizer, Listener.QUIET).oracle(trainer, reference, method, null);
                 for (int from = 0; from < docs.size(); from += chunk) {
                     if (observer instanceof ServerCallStreamObserver<?> s && s.isCancelled()) return;
                     int to = Math.min(docs.size(), from + chunk);
@@ -131,7 +132,7 @@ public class OracleProberGrpcService extends OracleProberGrpc.OracleProberImplBa
             loadedReferenceKey = null;
             cfg = c;
             tokenizer = tok;
-            trainer = new EmbeddedRoles(cfg, tokenizer).trainer();
+            trainer = new EmbeddedRoles(cfg, tokenizer, Listener.QUIET).trainer();
             loadedConfigKey = configKey;
             loadedTokenizerKey = tokenizerKey;
         }

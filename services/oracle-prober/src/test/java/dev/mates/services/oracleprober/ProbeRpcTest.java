@@ -11,7 +11,9 @@ import dev.mates.engine.oracle.ExactOracle;
 import dev.mates.engine.oracle.FirstOrderOracle;
 import dev.mates.engine.oracle.ReferenceSet;
 import dev.mates.engine.pipeline.EmbeddedRoles;
+import dev.mates.engine.util.Listener;
 import dev.mates.engine.pipeline.RunArtifacts;
+import dev.mates.engine.pipeline.StorageLayout;
 import dev.mates.engine.pipeline.RunConfig;
 import dev.mates.engine.train.Checkpoint;
 import dev.mates.engine.train.TokenBatch;
@@ -111,28 +113,28 @@ class ProbeRpcTest {
         for (int i = 0; i < 10; i++) {
             probes.add(new Document("p" + i, i % 2 == 0 ? EN[r.nextInt(EN.length)] + " and " + EN[r.nextInt(EN.length)] : letters(r, 24)));
         }
-        s3.put(RunArtifacts.configKey(run), RunArtifacts.configBytes(cfg));
-        s3.put(RunArtifacts.tokenizerKey(run), tok.toBytes());
-        s3.put(RunArtifacts.referenceKey(run), RunArtifacts.documentsToJsonl(reference));
+        s3.put(StorageLayout.configKey(run), RunArtifacts.configBytes(cfg));
+        s3.put(StorageLayout.tokenizerKey(run), tok.toBytes());
+        s3.put(StorageLayout.referenceKey(run), RunArtifacts.documentsToJsonl(reference));
 
         int context = cfg.getInt("model.context");
         int evalBatch = cfg.getInt("oracle.eval_batch");
         TokenBatch ref = ReferenceSet.batch(reference, tok, context);
-        EmbeddedRoles roles = new EmbeddedRoles(cfg, tok);
+        EmbeddedRoles roles = new EmbeddedRoles(cfg, tok, Listener.QUIET);
         String ckptA, ckptB;
         double[] exactA, exactB, firstOrderB;
         try (Trainer trainer = roles.trainer()) {
             for (int s = 0; s < 3; s++) trainer.trainStep(ReferenceSet.batch(documents(texts, 4 * s, 4), tok, context));
             Checkpoint a = trainer.checkpoint();
-            ckptA = RunArtifacts.checkpointKey(run, "mates", a.step());
+            ckptA = StorageLayout.checkpointKey(run, "mates", a.step());
             RunArtifacts.writeCheckpoint(s3, ckptA, a);
-            exactA = new ExactOracle(trainer, ref, tok, evalBatch).probe(probes);
+            exactA = new ExactOracle(trainer, ref, tok, evalBatch, Listener.QUIET).probe(probes);
             for (int s = 3; s < 6; s++) trainer.trainStep(ReferenceSet.batch(documents(texts, 4 * s, 4), tok, context));
             Checkpoint b = trainer.checkpoint();
-            ckptB = RunArtifacts.checkpointKey(run, "mates", b.step());
+            ckptB = StorageLayout.checkpointKey(run, "mates", b.step());
             RunArtifacts.writeCheckpoint(s3, ckptB, b);
             exactB = roles.oracle(trainer, ref, "exact", null).probe(probes);
-            firstOrderB = new FirstOrderOracle(trainer, ref, tok, evalBatch).probe(probes);
+            firstOrderB = new FirstOrderOracle(trainer, ref, tok, evalBatch, Listener.QUIET).probe(probes);
         }
         return new TinyRun(run, cfg, probes, ckptA, ckptB, exactA, exactB, firstOrderB);
     }
@@ -145,9 +147,9 @@ class ProbeRpcTest {
 
     ProbeRequest.Builder request(String checkpointKey, String method, List<Document> docs) {
         return ProbeRequest.newBuilder().setRunId(tiny.run())
-                .setConfigRef(s3.ref(RunArtifacts.configKey(tiny.run())))
-                .setTokenizerRef(s3.ref(RunArtifacts.tokenizerKey(tiny.run())))
-                .setReferenceRef(s3.ref(RunArtifacts.referenceKey(tiny.run())))
+                .setConfigRef(s3.ref(StorageLayout.configKey(tiny.run())))
+                .setTokenizerRef(s3.ref(StorageLayout.tokenizerKey(tiny.run())))
+                .setReferenceRef(s3.ref(StorageLayout.referenceKey(tiny.run())))
                 .setCheckpointRef(s3.ref(checkpointKey)).setMethod(method)
                 .addAllDocuments(docs.stream().map(Protos::toProto).toList());
     }
@@ -220,9 +222,9 @@ class ProbeRpcTest {
     @Test
     void missingObjectsAreNotFound() {
         List<Document> docs = tiny.probes().subList(0, 2);
-        String missing = RunArtifacts.checkpointKey(tiny.run(), "mates", 999);
+        String missing = StorageLayout.checkpointKey(tiny.run(), "mates", 999);
         assertStatus(Status.Code.NOT_FOUND, missing, () -> probe(request(missing, "exact", docs).build()));
-        String noConfig = RunArtifacts.configKey("no-such-run");
+        String noConfig = StorageLayout.configKey("no-such-run");
         assertStatus(Status.Code.NOT_FOUND, noConfig, () -> probe(request(tiny.ckptA(), "exact", docs).setConfigRef(noConfig).build()));
         // Still serving the real checkpoint correctly afterwards.
         assertResults(docs, java.util.Arrays.copyOf(tiny.exactA(), 2), probe(request(tiny.ckptA(), "exact", docs).build()));
@@ -237,7 +239,7 @@ class ProbeRpcTest {
         Checkpoint b = RunArtifacts.readCheckpoint(s3, tiny.ckptB());
         Map<String, float[]> m = new LinkedHashMap<>(b.adamM());
         m.remove(m.keySet().stream().reduce((x, y) -> y).orElseThrow());
-        String broken = RunArtifacts.checkpointKey(tiny.run(), "broken", b.step());
+        String broken = StorageLayout.checkpointKey(tiny.run(), "broken", b.step());
         RunArtifacts.writeCheckpoint(s3, broken, new Checkpoint(b.config(), b.step(), 0, b.weights(), m, b.adamV()));
         assertStatus(Status.Code.INVALID_ARGUMENT, "missing", () -> probe(request(broken, "exact", docs).build()));
         assertResults(docs, java.util.Arrays.copyOf(tiny.exactA(), 3), probe(request(tiny.ckptA(), "exact", docs).build()));
@@ -245,13 +247,13 @@ class ProbeRpcTest {
         // A config whose model cannot be built: the next call with the good config must rebuild, not use a stale one.
         Map<String, String> bad = new LinkedHashMap<>(tiny.cfg().asMap());
         bad.put("model.preset", "enormous");
-        String badConfig = RunArtifacts.runPrefix(tiny.run()) + "bad-config.json";
+        String badConfig = StorageLayout.runPrefix(tiny.run()) + "bad-config.json";
         s3.put(badConfig, RunArtifacts.json(bad));
         assertStatus(Status.Code.INVALID_ARGUMENT, "model.preset", () -> probe(request(tiny.ckptA(), "exact", docs).setConfigRef(badConfig).build()));
         assertResults(docs, java.util.Arrays.copyOf(tiny.exactA(), 3), probe(request(tiny.ckptA(), "exact", docs).build()));
 
         // A corrupt config object.
-        String corrupt = RunArtifacts.runPrefix(tiny.run()) + "corrupt-config.json";
+        String corrupt = StorageLayout.runPrefix(tiny.run()) + "corrupt-config.json";
         s3.put(corrupt, "{not json".getBytes(StandardCharsets.UTF_8));
         assertStatus(Status.Code.INVALID_ARGUMENT, corrupt, () -> probe(request(tiny.ckptA(), "exact", docs).setConfigRef(corrupt).build()));
         assertResults(docs, java.util.Arrays.copyOf(tiny.exactA(), 3), probe(request(tiny.ckptA(), "exact", docs).build()));

@@ -1,6 +1,7 @@
 package dev.mates.services.scorer;
 
 import dev.mates.adapters.redis.RedisShardQueue;
+import dev.mates.adapters.redis.ShardTask;
 import dev.mates.engine.data.Document;
 import dev.mates.engine.influence.InfluenceModel;
 import dev.mates.engine.pipeline.RunArtifacts;
@@ -18,7 +19,6 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -27,7 +27,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  * Scorer workers of the bulk path: each claims a shard from the Redis Stream (its consumer group; shards of dead
  * workers are taken over by XAUTOCLAIM), reads the shard's documents and the stage's model from the object store,
  * writes the shard's scores, and only then acknowledges. A shard that keeps failing ends in the dead-letter
- * stream. A stream entry's fields (written by the trainer): task, done_set, docs, model, backbone, out.
+ * stream. A stream entry is a {@link ShardTask}, written by the trainer.
  */
 @ApplicationScoped
 public class ShardWorkers {
@@ -106,12 +106,12 @@ public class ShardWorkers {
     }
 
     private void process(String consumer, RedisShardQueue.Claim c) {
-        Map<String, String> f = c.fields();
         try {
-            List<Document> shard = RunArtifacts.documentsFromJsonl(RunArtifacts.require(store, required(f, "docs")), f.get("docs"));
-            InfluenceModel model = models.get(required(f, "model"), required(f, "backbone"));
-            double[] scores = new BatchedScorer(model, batch).score(shard);
-            store.put(required(f, "out"), RunArtifacts.scoresToJsonl(shard, scores));
+            ShardTask task = ShardTask.fromFields(c.fields());
+            List<Document> shard = RunArtifacts.documentsFromJsonl(RunArtifacts.require(store, task.docsKey()), task.docsKey());
+            InfluenceModel model = models.get(task.modelKey(), task.backbone());
+            double[] scores = new BatchedScorer(model, batch).score(shard); // no progress: a worker's shards are metrics
+            store.put(task.outKey(), RunArtifacts.scoresToJsonl(shard, scores));
             if (queue.complete(c)) {
                 completedHere.incrementAndGet();
                 shards.increment();
@@ -130,12 +130,6 @@ public class ShardWorkers {
                 // the shard stays pending and is reclaimed after the idle time
             }
         }
-    }
-
-    private static String required(Map<String, String> f, String field) {
-        String v = f.get(field);
-        if (v == null || v.isBlank()) throw new IllegalArgumentException("shard entry without '" + field + "'");
-        return v;
     }
 
     private static double safe(java.util.function.LongSupplier s) {

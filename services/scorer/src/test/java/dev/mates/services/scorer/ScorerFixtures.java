@@ -5,7 +5,7 @@ import dev.mates.adapters.s3.S3ObjectStore;
 import dev.mates.engine.data.Document;
 import dev.mates.engine.influence.InfluenceModel;
 import dev.mates.engine.influence.InfluenceModels;
-import dev.mates.engine.pipeline.RunArtifacts;
+import dev.mates.engine.pipeline.StorageLayout;
 import dev.mates.services.testing.RealStoresResource;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,7 +61,7 @@ final class ScorerFixtures {
     }
 
     static String modelKey(String run) {
-        return RunArtifacts.modelKey(run, "mates", 0, "ngram");
+        return StorageLayout.modelKey(run, "mates", 0, "ngram");
     }
 
     /** A queue client on the same stream, group and dead-letter stream as the service's workers. */

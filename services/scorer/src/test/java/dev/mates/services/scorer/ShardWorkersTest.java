@@ -6,10 +6,12 @@ import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.mates.adapters.redis.RedisShardQueue;
+import dev.mates.adapters.redis.ShardTask;
 import dev.mates.adapters.s3.S3ObjectStore;
 import dev.mates.engine.data.Document;
 import dev.mates.engine.influence.InfluenceModel;
 import dev.mates.engine.pipeline.RunArtifacts;
+import dev.mates.engine.pipeline.StorageLayout;
 import dev.mates.proto.v1.QueueStatsRequest;
 import dev.mates.proto.v1.QueueStatsResponse;
 import dev.mates.proto.v1.ScorerGrpc;
@@ -71,24 +73,18 @@ class ShardWorkersTest {
 
     /** Writes the shard's documents and returns its queue entry, as the trainer writes them. */
     private Map<String, String> shard(String run, int k, List<Document> docs) {
-        s3.put(RunArtifacts.shardKey(run, "mates", 0, k), RunArtifacts.documentsToJsonl(docs));
+        s3.put(StorageLayout.shardKey(run, "mates", 0, k), RunArtifacts.documentsToJsonl(docs));
         return entry(run, k);
     }
 
     private static Map<String, String> entry(String run, int k) {
-        Map<String, String> f = new LinkedHashMap<>();
-        f.put(RedisShardQueue.TASK, run + "/shard-" + k);
-        f.put(RedisShardQueue.DONE_SET, doneSet(run));
-        f.put("docs", RunArtifacts.shardKey(run, "mates", 0, k));
-        f.put("model", modelKey(run));
-        f.put("backbone", "ngram");
-        f.put("out", scoresKey(run, k));
-        return f;
+        return new ShardTask(run + "/shard-" + k, doneSet(run), StorageLayout.shardKey(run, "mates", 0, k), modelKey(run),
+                "ngram", scoresKey(run, k)).toFields();
     }
 
     /** Where the trainer asks for a shard's scores (runs/{run}/{arm}/stages/{s}/scores/{attempt}/shard-{k}.jsonl). */
     private static String scoresKey(String run, int k) {
-        return RunArtifacts.stageKey(run, "mates", 0) + "scores/a1/shard-" + k + ".jsonl";
+        return StorageLayout.scoresKey(run, "mates", 0, "a1", k);
     }
 
     private static String doneSet(String run) {
@@ -179,11 +175,11 @@ class ShardWorkersTest {
                 .getOptionalValue("mates.queue.max-deliveries", Integer.class).orElse(3);
         // Shard 0: its documents object was never written. Shard 1: its documents object is not JSONL.
         String missing = queue.enqueue(entry(run, 0));
-        s3.put(RunArtifacts.shardKey(run, "mates", 0, 1), "{\"id\": \"a\", \"text\": ".getBytes(StandardCharsets.UTF_8));
+        s3.put(StorageLayout.shardKey(run, "mates", 0, 1), "{\"id\": \"a\", \"text\": ".getBytes(StandardCharsets.UTF_8));
         String corrupt = queue.enqueue(entry(run, 1));
         // Shard 2: its model was never written.
         Map<String, String> noModel = shard(run, 2, documents(new SplittableRandom(1), 5, "n"));
-        noModel.put("model", modelKey(run) + ".missing");
+        noModel.put("model", modelKey(run) + ".missing"); // a field of ShardTask.toFields()
         String modelMissing = queue.enqueue(noModel);
 
         await("3 dead letters", () -> deadLetters(run).size() >= 3);
@@ -191,7 +187,7 @@ class ShardWorkersTest {
         for (Map<String, String> d : deadLetters(run)) assertNull(byId.put(d.get("original_id"), d), "dead-lettered twice: " + d);
         assertEquals(java.util.Set.of(missing, corrupt, modelMissing), byId.keySet());
 
-        assertTrue(byId.get(missing).get("reason").contains("not found: " + RunArtifacts.shardKey(run, "mates", 0, 0)), byId.get(missing).toString());
+        assertTrue(byId.get(missing).get("reason").contains("not found: " + StorageLayout.shardKey(run, "mates", 0, 0)), byId.get(missing).toString());
         assertTrue(byId.get(corrupt).get("reason").contains("not valid JSON"), byId.get(corrupt).toString());
         assertTrue(byId.get(modelMissing).get("reason").contains("not found: " + modelKey(run) + ".missing"), byId.get(modelMissing).toString());
         for (Map<String, String> d : byId.values()) {

@@ -1,14 +1,18 @@
 package dev.mates.services.trainer;
 
 import dev.mates.adapters.redis.RedisShardQueue;
+import dev.mates.adapters.redis.ShardTask;
 import dev.mates.engine.data.Document;
 import dev.mates.engine.pipeline.Pipeline;
+import dev.mates.engine.pipeline.Stage;
 import dev.mates.engine.pipeline.RunArtifacts;
+import dev.mates.engine.pipeline.StorageLayout;
 import dev.mates.engine.store.ObjectStore;
+import dev.mates.engine.util.Listener;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
+import java.util.UUID;
 
 /**
  * Scores a stage's candidate pool through the scoring queue: writes the pool as shards to the object store, adds
@@ -19,17 +23,16 @@ import java.util.function.BooleanSupplier;
 final class QueueScoring {
     private final ObjectStore store;
     private final RedisShardQueue queue;
-    private final Pipeline.Stage stage;
+    private final Stage stage;
     private final String modelKey;
     private final String backbone;
     private final int shardSize;
     private final long timeoutMillis;
-    private final Pipeline.Listener listener;
-    private final BooleanSupplier cancelled;
+    private final Listener listener;
     private final String doneSet;
 
-    QueueScoring(ObjectStore store, RedisShardQueue queue, String doneSetPrefix, Pipeline.Stage stage, String modelKey,
-                 String backbone, int shardSize, long timeoutMillis, Pipeline.Listener listener, BooleanSupplier cancelled) {
+    QueueScoring(ObjectStore store, RedisShardQueue queue, String keyPrefix, Stage stage, String modelKey,
+                 String backbone, int shardSize, long timeoutMillis, Listener listener) {
         this.store = store;
         this.queue = queue;
         this.stage = stage;
@@ -38,21 +41,16 @@ final class QueueScoring {
         this.shardSize = Math.max(1, shardSize);
         this.timeoutMillis = timeoutMillis;
         this.listener = listener;
-        this.cancelled = cancelled;
         // One attempt per call: a stage re-scored after a resume never mixes with entries or results of the
         // attempt that the dead trainer left behind (those may still be pending, with the old model).
-        this.attempt = java.util.UUID.randomUUID().toString().substring(0, 8);
-        this.doneSet = doneSetPrefix + "run:" + stage.run() + ":" + stage.arm() + ":stage:" + stage.stage() + ":" + attempt + ":done";
+        this.attempt = UUID.randomUUID().toString().substring(0, 8);
+        this.doneSet = keyPrefix + StorageLayout.doneSetKey(stage.run(), stage.arm(), stage.stage(), attempt);
     }
 
     private final String attempt;
 
-    String task(int shard) {
-        return stage.run() + "/" + stage.arm() + "/" + stage.stage() + "/" + attempt + "/shard-" + shard;
-    }
-
     private String outKey(int shard) {
-        return RunArtifacts.stageKey(stage.run(), stage.arm(), stage.stage()) + "scores/" + attempt + "/shard-" + shard + ".jsonl";
+        return StorageLayout.scoresKey(stage.run(), stage.arm(), stage.stage(), attempt, shard);
     }
 
     double[] score(List<Document> pool) {
@@ -62,9 +60,10 @@ final class QueueScoring {
         for (int k = 0; k < shards; k++) {
             List<Document> part = pool.subList(k * shardSize, Math.min(pool.size(), (k + 1) * shardSize));
             parts.add(part);
-            String docsKey = RunArtifacts.shardKey(stage.run(), stage.arm(), stage.stage(), k);
+            String docsKey = StorageLayout.shardKey(stage.run(), stage.arm(), stage.stage(), k);
             store.put(docsKey, RunArtifacts.documentsToJsonl(part));
-            queue.enqueue(RemoteRoles.shardEntry(task(k), doneSet, docsKey, modelKey, backbone, outKey(k)));
+            String task = StorageLayout.scoringTask(stage.run(), stage.arm(), stage.stage(), attempt, k);
+            queue.enqueue(new ShardTask(task, doneSet, docsKey, modelKey, backbone, outKey(k)).toFields());
         }
         long deadline = System.currentTimeMillis() + timeoutMillis;
         long lastDone = -1;
@@ -77,14 +76,14 @@ final class QueueScoring {
             if (done >= shards) break;
             for (Map<String, String> dead : queue.deadLetters()) {
                 String t = dead.get(RedisShardQueue.TASK);
-                if (t != null && t.startsWith(stage.run() + "/" + stage.arm() + "/" + stage.stage() + "/" + attempt + "/")
+                if (t != null && t.startsWith(StorageLayout.scoringTaskPrefix(stage.run(), stage.arm(), stage.stage(), attempt))
                         && !queue.isDone(doneSet, t)) {
                     throw new IllegalStateException("scoring shard " + t + " failed " + dead.getOrDefault("deliveries", "?")
                             + " times and was moved to the dead-letter stream " + queue.deadLetterStream() + ": "
                             + dead.getOrDefault("reason", "no reason recorded") + ". Fix the cause, then ResumeRun.");
                 }
             }
-            if (cancelled.getAsBoolean()) throw new Pipeline.CancelledException(stage.run());
+            if (listener.cancelled()) throw new Pipeline.CancelledException(stage.run());
             if (System.currentTimeMillis() > deadline) {
                 throw new IllegalStateException("scoring stage " + stage.stage() + ": only " + done + " of " + shards
                         + " shards done after " + timeoutMillis / 1000 + " s; are scorer workers running (queue "

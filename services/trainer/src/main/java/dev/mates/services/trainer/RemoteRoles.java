@@ -8,14 +8,16 @@ import dev.mates.engine.influence.InfluenceModel;
 import dev.mates.engine.influence.InfluenceModels;
 import dev.mates.engine.oracle.OracleProber;
 import dev.mates.engine.pipeline.EmbeddedRoles;
-import dev.mates.engine.pipeline.Pipeline;
+import dev.mates.engine.pipeline.Roles;
+import dev.mates.engine.pipeline.Stage;
 import dev.mates.engine.pipeline.RunArtifacts;
+import dev.mates.engine.pipeline.StorageLayout;
 import dev.mates.engine.pipeline.RunConfig;
 import dev.mates.engine.score.Scorer;
-import dev.mates.engine.select.Selector;
 import dev.mates.engine.store.ObjectStore;
 import dev.mates.engine.train.TokenBatch;
 import dev.mates.engine.train.Trainer;
+import dev.mates.engine.util.Listener;
 import dev.mates.proto.v1.FitRequest;
 import dev.mates.proto.v1.FitResponse;
 import dev.mates.proto.v1.InfluenceModelGrpc;
@@ -28,9 +30,8 @@ import io.grpc.ManagedChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -40,9 +41,9 @@ import java.util.concurrent.Executors;
  * The distributed wiring of the engine's roles: the trainer is local (this service owns the model), oracle
  * probing fans out over the OracleProber replicas, the influence model is fitted by the InfluenceModel service,
  * scoring goes through the Redis Stream to scorer workers, and selection (cheap, exact) runs here on their
- * scores. The algorithm is the engine's {@link Pipeline}: one code path, two wirings.
+ * scores. The algorithm is the engine's {@code Pipeline}: one code path, two wirings.
  */
-final class RemoteRoles implements Pipeline.Roles {
+final class RemoteRoles implements Roles {
     private final RunConfig cfg;
     private final Tokenizer tokenizer;
     private final EmbeddedRoles local;
@@ -51,23 +52,24 @@ final class RemoteRoles implements Pipeline.Roles {
     private final int probeParallelism;
     private final ManagedChannel influence;
     private final RedisShardQueue queue;
-    private final String doneSetPrefix;
+    private final String keyPrefix;
     private final int shardSize;
     private final long scoreTimeoutMillis;
-    private final Pipeline.Listener listener;
+    private final Listener listener;
 
     RemoteRoles(RunConfig cfg, Tokenizer tokenizer, ObjectStore store, List<ManagedChannel> probers, int probeParallelism,
-                ManagedChannel influence, RedisShardQueue queue, String doneSetPrefix, int shardSize, long scoreTimeoutMillis, Pipeline.Listener listener) {
+                ManagedChannel influence, RedisShardQueue queue, String keyPrefix, int shardSize, long scoreTimeoutMillis,
+                Listener listener) {
         this.cfg = cfg;
         this.tokenizer = tokenizer;
-        this.local = new EmbeddedRoles(cfg, tokenizer);
+        this.local = new EmbeddedRoles(cfg, tokenizer, listener);
         this.store = store;
         if (probers.isEmpty()) throw new IllegalArgumentException("mates.trainer.probers: no prober address configured");
         this.probers = probers;
         this.probeParallelism = probeParallelism > 0 ? probeParallelism : probers.size();
         this.influence = influence;
         this.queue = queue;
-        this.doneSetPrefix = doneSetPrefix;
+        this.keyPrefix = keyPrefix;
         this.shardSize = shardSize;
         this.scoreTimeoutMillis = scoreTimeoutMillis;
         this.listener = listener;
@@ -79,25 +81,15 @@ final class RemoteRoles implements Pipeline.Roles {
     }
 
     @Override
-    public OracleProber oracle(Trainer trainer, TokenBatch reference, String method, Pipeline.Stage stage) {
-        return new OracleProber() {
-            @Override
-            public String method() {
-                return method;
-            }
-
-            @Override
-            public double[] probe(List<Document> probes) {
-                return probeRemote(probes, method, stage);
-            }
-        };
+    public OracleProber oracle(Trainer trainer, TokenBatch reference, String method, Stage stage) {
+        return probes -> probeRemote(probes, method, stage);
     }
 
     /**
      * Splits the probes into contiguous parts (as many as the probe parallelism: by default one per prober
      * address), probed in parallel and merged by index.
      */
-    private double[] probeRemote(List<Document> probes, String method, Pipeline.Stage stage) {
+    private double[] probeRemote(List<Document> probes, String method, Stage stage) {
         double[] out = new double[probes.size()];
         Arrays.fill(out, Double.NaN);
         if (probes.isEmpty()) return out;
@@ -114,9 +106,9 @@ final class RemoteRoles implements Pipeline.Roles {
                 ManagedChannel ch = probers.get(p % probers.size());
                 futures.add(CompletableFuture.runAsync(() -> {
                     ProbeRequest.Builder req = ProbeRequest.newBuilder().setRunId(stage.run()).setMethod(method)
-                            .setConfigRef(RunArtifacts.configKey(stage.run()))
-                            .setTokenizerRef(RunArtifacts.tokenizerKey(stage.run()))
-                            .setReferenceRef(RunArtifacts.referenceKey(stage.run()))
+                            .setConfigRef(StorageLayout.configKey(stage.run()))
+                            .setTokenizerRef(StorageLayout.tokenizerKey(stage.run()))
+                            .setReferenceRef(StorageLayout.referenceKey(stage.run()))
                             .setCheckpointRef(stage.checkpointKey());
                     for (int i = from; i < to; i++) req.addDocuments(Protos.toProto(probes.get(i)));
                     Iterator<ProbeResult> it = OracleProberGrpc.newBlockingStub(ch).probe(req.build());
@@ -149,24 +141,24 @@ final class RemoteRoles implements Pipeline.Roles {
     }
 
     @Override
-    public InfluenceModel influenceModel(Pipeline.Stage stage) {
+    public InfluenceModel influenceModel(Stage stage) {
         String backbone = cfg.get("influence.backbone");
         // A fit-unique key: workers cache models by key, and a stage re-fitted after a resume must not be scored
         // with the model of the attempt before it. The Pipeline also stores it under the stage's canonical key.
-        String modelKey = RunArtifacts.stageKey(stage.run(), stage.arm(), stage.stage()) + "influence-model/fits/" + backbone
-                + "-" + java.util.UUID.randomUUID().toString().substring(0, 8) + ".bin";
+        String modelKey = StorageLayout.fitModelKey(stage.run(), stage.arm(), stage.stage(), backbone,
+                UUID.randomUUID().toString().substring(0, 8));
         InfluenceModel flops = InfluenceModels.create(backbone, 0); // only for flopsPerDoc: nothing is loaded
         return new RemoteInfluenceModel(stage, backbone, modelKey, flops);
     }
 
     /** The stage's influence model, fitted and held by the InfluenceModel service. */
     final class RemoteInfluenceModel implements InfluenceModel {
-        final Pipeline.Stage stage;
+        final Stage stage;
         final String backbone;
         final String modelKey;
         final InfluenceModel flops;
 
-        RemoteInfluenceModel(Pipeline.Stage stage, String backbone, String modelKey, InfluenceModel flops) {
+        RemoteInfluenceModel(Stage stage, String backbone, String modelKey, InfluenceModel flops) {
             this.stage = stage;
             this.backbone = backbone;
             this.modelKey = modelKey;
@@ -181,7 +173,7 @@ final class RemoteRoles implements Pipeline.Roles {
         /** The Pipeline stored the labels (oracle.jsonl) before this call; the service fits on that object. */
         @Override
         public FitReport fit(List<Document> docs, double[] influence, long seed) {
-            String labels = RunArtifacts.labelsKey(stage.run(), stage.arm(), stage.stage());
+            String labels = StorageLayout.labelsKey(stage.run(), stage.arm(), stage.stage());
             if (!store.exists(labels)) store.put(labels, RunArtifacts.labelsToJsonl(docs, influence));
             FitResponse r = InfluenceModelGrpc.newBlockingStub(RemoteRoles.this.influence).fit(FitRequest.newBuilder()
                     .setRunId(stage.run()).setLabelsRef(labels).setBackbone(backbone).setSeed(seed).setModelRef(modelKey).build());
@@ -208,29 +200,11 @@ final class RemoteRoles implements Pipeline.Roles {
     }
 
     @Override
-    public Scorer scorer(InfluenceModel model, Pipeline.Stage stage) {
+    public Scorer scorer(InfluenceModel model, Stage stage) {
         if (!(model instanceof RemoteInfluenceModel m)) {
             throw new IllegalArgumentException("the distributed scorer needs the stage's stored model, got " + model.getClass().getName());
         }
-        return pool -> new QueueScoring(store, queue, doneSetPrefix, stage, m.modelKey, m.backbone, shardSize,
-                scoreTimeoutMillis, listener, listener::cancelled).score(pool);
+        return pool -> new QueueScoring(store, queue, keyPrefix, stage, m.modelKey, m.backbone, shardSize,
+                scoreTimeoutMillis, listener).score(pool);
     }
-
-    @Override
-    public Selector selector(String name) {
-        return local.selector(name);
-    }
-
-    static Map<String, String> shardEntry(String task, String doneSet, String docs, String model, String backbone, String out) {
-        Map<String, String> f = new LinkedHashMap<>();
-        f.put(RedisShardQueue.TASK, task);
-        f.put(RedisShardQueue.DONE_SET, doneSet);
-        f.put("docs", docs);
-        f.put("model", model);
-        f.put("backbone", backbone);
-        f.put("out", out);
-        return f;
-    }
-
-
 }

@@ -11,13 +11,19 @@ import dev.mates.proto.v1.StartRunRequest;
 import dev.mates.proto.v1.TrainerGrpc;
 import dev.mates.proto.v1.WatchRunRequest;
 import dev.mates.services.common.GrpcErrors;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
+import java.util.function.Supplier;
 
-/** The Trainer gRPC service: thin adapter over {@link RunManager}. */
+/**
+ * The Trainer gRPC service: thin adapter over {@link RunManager}. The only place where the trainer's errors become
+ * gRPC status codes (docs/api.md).
+ */
 @GrpcService
 public class TrainerGrpcService extends TrainerGrpc.TrainerImplBase {
     @Inject
@@ -28,34 +34,48 @@ public class TrainerGrpcService extends TrainerGrpc.TrainerImplBase {
         return id;
     }
 
+    /** {@link RunErrors} to their codes; everything else as every service maps it. */
+    static StatusRuntimeException status(Throwable t) {
+        if (t instanceof RunErrors.NoSuchRun) return Status.NOT_FOUND.withDescription(t.getMessage()).asRuntimeException();
+        if (t instanceof RunErrors.RunExists) return Status.ALREADY_EXISTS.withDescription(t.getMessage()).asRuntimeException();
+        if (t instanceof RunErrors.WrongState) {
+            return Status.FAILED_PRECONDITION.withDescription(t.getMessage()).asRuntimeException();
+        }
+        return GrpcErrors.toStatus(t);
+    }
+
+    private static <T> void unary(StreamObserver<T> observer, Supplier<T> call) {
+        GrpcErrors.unary(observer, call, TrainerGrpcService::status);
+    }
+
     @Override
     @Blocking
     public void startRun(StartRunRequest request, StreamObserver<RunStatus> observer) {
-        GrpcErrors.unary(observer, () -> runs.startRun(request));
+        unary(observer, () -> runs.startRun(request));
     }
 
     @Override
     @Blocking
     public void getRun(GetRunRequest request, StreamObserver<RunStatus> observer) {
-        GrpcErrors.unary(observer, () -> runs.status(runId(request.getRunId())));
+        unary(observer, () -> runs.status(runId(request.getRunId())));
     }
 
     @Override
     @Blocking
     public void cancelRun(CancelRunRequest request, StreamObserver<RunStatus> observer) {
-        GrpcErrors.unary(observer, () -> runs.cancel(runId(request.getRunId())));
+        unary(observer, () -> runs.cancel(runId(request.getRunId())));
     }
 
     @Override
     @Blocking
     public void resumeRun(ResumeRunRequest request, StreamObserver<RunStatus> observer) {
-        GrpcErrors.unary(observer, () -> runs.resume(runId(request.getRunId())));
+        unary(observer, () -> runs.resume(runId(request.getRunId())));
     }
 
     @Override
     @Blocking
     public void getReport(GetReportRequest request, StreamObserver<Report> observer) {
-        GrpcErrors.unary(observer, () -> {
+        unary(observer, () -> {
             String id = runId(request.getRunId());
             String json = runs.reportJson(id);
             return Report.newBuilder().setRunId(id).setJson(json).setReportRef(runs.status(id).getReportRef()).build();
@@ -95,7 +115,7 @@ public class TrainerGrpcService extends TrainerGrpc.TrainerImplBase {
             }
             server.setOnCancelHandler(unsubscribe);
         } catch (Throwable t) {
-            observer.onError(GrpcErrors.toStatus(t));
+            observer.onError(status(t));
         }
     }
 }
