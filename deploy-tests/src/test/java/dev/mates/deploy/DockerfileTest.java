@@ -110,6 +110,27 @@ class DockerfileTest {
         assertTrue(problems.isEmpty(), String.join("\n", problems));
     }
 
+    /** The local redis-server / S3Proxy launchers (and the redis-server binaries they bundle) are for tests only. */
+    @Test
+    void imagesCarryNoLocalServersNorRedisServerBinaries() throws IOException {
+        List<String> problems = new ArrayList<>();
+        for (String s : SERVICES) {
+            Path lib = Repo.ROOT.resolve("services").resolve(s).resolve("target/quarkus-app/lib");
+            if (!Files.isDirectory(lib)) {
+                problems.add(Repo.ROOT.relativize(lib) + " is missing (run ./mvnw -B package -DskipTests -pl services/"
+                        + s + " -am first)");
+                continue;
+            }
+            try (Stream<Path> all = Files.walk(lib)) {
+                all.filter(Files::isRegularFile).map(f -> f.getFileName().toString())
+                        .filter(n -> n.contains("mates-local-servers") || n.contains("embedded-redis"))
+                        .forEach(n -> problems.add(Repo.ROOT.relativize(lib) + " holds " + n
+                                + ", which only tests and the cli may depend on"));
+            }
+        }
+        assertTrue(problems.isEmpty(), String.join("\n", problems));
+    }
+
     @Test
     void imagesDoNotRunAsRoot() throws IOException {
         for (Path df : dockerfiles()) {

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mates.adapters.local.LocalRedis;
 import dev.mates.adapters.redis.RedisShardQueue.Claim;
 import dev.mates.engine.store.StoreUnavailableException;
+import dev.mates.local.LocalRedis;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

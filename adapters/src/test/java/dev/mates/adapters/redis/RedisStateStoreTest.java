@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mates.adapters.local.LocalRedis;
 import dev.mates.engine.store.StoreUnavailableException;
+import dev.mates.local.LocalRedis;
 import java.net.ServerSocket;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;

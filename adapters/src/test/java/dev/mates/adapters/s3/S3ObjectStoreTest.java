@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mates.adapters.local.LocalS3;
 import dev.mates.engine.store.StoreUnavailableException;
+import dev.mates.local.LocalS3;
 import io.minio.MinioClient;
 import io.minio.StatObjectArgs;
 import java.net.ServerSocket;

@@ -2,8 +2,8 @@ package dev.mates.cli.cluster;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mates.adapters.local.LocalRedis;
-import dev.mates.adapters.local.LocalS3;
+import dev.mates.local.LocalRedis;
+import dev.mates.local.LocalS3;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;

@@ -5,7 +5,7 @@ import dev.mates.engine.data.Hashing;
 /**
  * Counter-based randomness for selection noise: a pure function of (seed, stage, document key). A stream RNG
  * would make a document's noise depend on the order it was scored in and on which shard scored it; keyed noise
- * makes every shard agree and makes a rerun reproduce the manifest bit for bit (DESIGN §3).
+ * makes every shard agree and makes a rerun reproduce the manifest bit for bit (docs/architecture.md, "Selection").
  */
 public final class CounterRng {
     private static final double TWO_POW_53 = 0x1p53;

@@ -1,7 +1,7 @@
 package dev.mates.services.testing;
 
-import dev.mates.adapters.local.LocalRedis;
-import dev.mates.adapters.local.LocalS3;
+import dev.mates.local.LocalRedis;
+import dev.mates.local.LocalS3;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;

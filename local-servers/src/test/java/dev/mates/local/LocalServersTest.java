@@ -1,4 +1,4 @@
-package dev.mates.adapters.local;
+package dev.mates.local;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,8 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mates.adapters.redis.RedisStateStore;
-import dev.mates.adapters.s3.S3ObjectStore;
+import io.minio.BucketExistsArgs;
+import io.minio.GetObjectArgs;
+import io.minio.GetObjectResponse;
+import io.minio.MakeBucketArgs;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -18,10 +23,31 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.JedisPooled;
 
+/** The servers are checked with plain Jedis and MinIO clients: this module does not depend on the adapters. */
 class LocalServersTest {
     @TempDir
     Path dir;
+
+    private static MinioClient s3Client(LocalS3 s3) {
+        return MinioClient.builder().endpoint(s3.endpoint()).credentials(s3.accessKey(), s3.secretKey())
+                .region(s3.region()).build();
+    }
+
+    private static void put(MinioClient c, String bucket, String key, byte[] bytes) throws Exception {
+        if (!c.bucketExists(BucketExistsArgs.builder().bucket(bucket).build())) {
+            c.makeBucket(MakeBucketArgs.builder().bucket(bucket).build());
+        }
+        c.putObject(PutObjectArgs.builder().bucket(bucket).object(key)
+                .stream(new ByteArrayInputStream(bytes), bytes.length, -1).build());
+    }
+
+    private static byte[] get(MinioClient c, String bucket, String key) throws Exception {
+        try (GetObjectResponse in = c.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
+            return in.readAllBytes();
+        }
+    }
 
     private static void assertPortFree(int port) throws IOException {
         try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
@@ -39,8 +65,8 @@ class LocalServersTest {
             assertTrue(redis.pid() > 0);
             assertTrue(redis.isRunning());
             assertTrue(LocalRedis.answersPing(port));
-            try (RedisStateStore s = new RedisStateStore(redis.uri(), "t:")) {
-                s.ping();
+            try (JedisPooled jedis = new JedisPooled(redis.uri())) {
+                assertEquals("PONG", jedis.ping());
             }
             redis.stop();
             assertFalse(redis.isRunning());
@@ -55,16 +81,16 @@ class LocalServersTest {
         Path data = dir.resolve("redis-data");
         int port;
         try (LocalRedis redis = LocalRedis.start(0, data);
-             RedisStateStore s = new RedisStateStore(redis.uri(), "t:")) {
+             JedisPooled jedis = new JedisPooled(redis.uri())) {
             port = redis.port();
-            s.put("run", Map.of("phase", "stage-2"));
+            jedis.hset("t:run", Map.of("phase", "stage-2"));
             assertEquals(data.resolve("redis.log"), redis.logFile());
         }
         assertTrue(Files.exists(data.resolve("redis.log")));
         try (LocalRedis again = LocalRedis.start(port, data);
-             RedisStateStore s = new RedisStateStore(again.uri(), "t:")) {
+             JedisPooled jedis = new JedisPooled(again.uri())) {
             assertEquals(port, again.port());
-            assertEquals(Map.of("phase", "stage-2"), s.get("run"));
+            assertEquals(Map.of("phase", "stage-2"), jedis.hgetAll("t:run"));
         }
     }
 
@@ -92,20 +118,19 @@ class LocalServersTest {
         byte[] payload = "hello".getBytes(StandardCharsets.UTF_8);
         int port;
         try (LocalS3 s3 = LocalS3.start(LocalS3.locateJar(), 0, data, "ak", "sk-secret");
-             S3ObjectStore store = new S3ObjectStore(s3.endpoint(), "ak", "sk-secret", "bucket-one", s3.region())) {
+             MinioClient client = s3Client(s3)) {
             port = s3.port();
             assertEquals("http://127.0.0.1:" + port, s3.endpoint());
             assertTrue(s3.pid() > 0);
-            store.ensureBucket();
-            store.put("k/v", payload);
+            put(client, "bucket-one", "k/v", payload);
             assertEquals(data.resolve("s3proxy.log"), s3.logFile());
             s3.stop();
             assertFalse(s3.isRunning());
         }
         assertPortFree(port);
         try (LocalS3 again = LocalS3.start(LocalS3.locateJar(), 0, data, "ak", "sk-secret");
-             S3ObjectStore store = new S3ObjectStore(again.endpoint(), "ak", "sk-secret", "bucket-one", again.region())) {
-            assertArrayEquals(payload, store.get("k/v").orElseThrow());
+             MinioClient client = s3Client(again)) {
+            assertArrayEquals(payload, get(client, "bucket-one", "k/v"));
         }
     }
 

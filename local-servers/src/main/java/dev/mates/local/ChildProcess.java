@@ -1,4 +1,4 @@
-package dev.mates.adapters.local;
+package dev.mates.local;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package dev.mates.adapters.local;
+package dev.mates.local;
 
 import io.minio.MinioClient;
 import java.io.IOException;
@@ -40,7 +40,7 @@ public final class LocalS3 implements AutoCloseable {
 
     static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final String GET_IT = "Get it with: ./mvnw dependency:get -Dartifact=org.gaul:s3proxy:"
-            + S3PROXY_VERSION + ":jar:jar-with-dependencies (or build the adapters module, which fetches it), or point -D"
+            + S3PROXY_VERSION + ":jar:jar-with-dependencies (or build the local-servers module, which fetches it), or point -D"
             + JAR_PROPERTY + "=... or " + JAR_ENV + " at a copy.";
 
     private final ChildProcess process;
@@ -205,8 +205,8 @@ public final class LocalS3 implements AutoCloseable {
      * Finds the S3Proxy jar, checking in order: system property {@value #JAR_PROPERTY}; environment variable
      * {@value #JAR_ENV}; the Maven local repository ({@code maven.repo.local} or {@code ~/.m2/repository}) at
      * {@code org/gaul/s3proxy/4.1.0/s3proxy-4.1.0-jar-with-dependencies.jar}; {@code s3proxy.jar} (or
-     * {@code s3proxy/s3proxy.jar}) next to the adapters jar or classes folder; the copy the adapters build made
-     * under its {@code target/s3proxy/}. A property or variable that names a missing file is an error, not skipped.
+     * {@code s3proxy/s3proxy.jar}) next to the local-servers jar or classes folder; the copy the local-servers build
+     * made under its {@code target/s3proxy/}. A property or variable that names a missing file is an error, not skipped.
      *
      * @throws IllegalStateException naming every place tried and how to get the jar
      */
@@ -250,7 +250,7 @@ public final class LocalS3 implements AutoCloseable {
         return out;
     }
 
-    /** The adapters jar, or its classes folder when run from a build. */
+    /** The local-servers jar, or its classes folder when run from a build. */
     private static Path codeLocation() {
         try {
             CodeSource cs = LocalS3.class.getProtectionDomain().getCodeSource();
@@ -260,7 +260,7 @@ public final class LocalS3 implements AutoCloseable {
         }
     }
 
-    /** The path the adapters build copied the jar to, recorded in a generated resource. */
+    /** The path the local-servers build copied the jar to, recorded in a generated resource. */
     private static String buildRecordedJar() {
         try (InputStream in = LocalS3.class.getResourceAsStream("s3proxy-build.properties")) {
             if (in == null) return null;
