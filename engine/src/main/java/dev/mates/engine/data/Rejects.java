@@ -88,12 +88,17 @@ public final class Rejects implements AutoCloseable {
 
     /** One line for the end of a run, e.g. "3 records rejected (malformed JSON 2, empty text 1) — see rejects.jsonl". */
     public synchronized String summary() {
+        return summary(file == null ? null : file.toString());
+    }
+
+    /** As {@link #summary()}, naming {@code whereOrNull} as the place the rejects are listed. */
+    public synchronized String summary(String whereOrNull) {
         if (count == 0) return "no records rejected";
         String kinds = countsByKind().entrySet().stream()
                 .map(e -> e.getKey() + " " + e.getValue())
                 .collect(Collectors.joining(", "));
         return count + (count == 1 ? " record" : " records") + " rejected (" + kinds + ")"
-                + (file != null ? " — see " + file : "");
+                + (whereOrNull != null ? " — see " + whereOrNull : "");
     }
 
     public synchronized void flush() {

@@ -11,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * The one way to run MATES, used by {@code mates run} and by the trainer service alike: resolve the data (the demo
@@ -39,27 +38,28 @@ public final class MatesRun {
         String rejectsKey = StorageLayout.rejectsKey(req.run());
         Rejects rejects = new Rejects(rejectsFile);
         RunResult result;
+        boolean ok = false;
         try {
             RunInputs inputs = RunInputs.load(data.pool(), data.reference(), data.heldout(), req.cfg(), rejects, listener);
-            if (rejects.count() > 0) listener.warn(summary(rejects) + " — see " + objects.ref(rejectsKey));
+            if (rejects.count() > 0) listener.warn(rejects.summary(objects.ref(rejectsKey)));
             result = new Pipeline(req.run(), req.cfg(), inputs, roles.create(inputs), objects, state).listener(listener)
                     .run(arms);
+            ok = true;
         } catch (DataException e) {
             throw rejects.count() == 0 ? e : new DataException(e.getMessage() + "; rejects: " + objects.ref(rejectsKey), e);
         } finally {
             rejects.close();
-            publish(rejectsFile, objects, rejectsKey);
+            try {
+                publish(rejectsFile, objects, rejectsKey);
+            } catch (RuntimeException e) {
+                if (ok) throw e;
+                listener.warn("could not store the rejects (" + e.getMessage() + "); they are in " + rejectsFile);
+            }
         }
         RunReport report = RunReport.of(result, data.demo(), req.distributed(), (System.nanoTime() - t0) / 1e9,
                 new RunReport.Rejects(rejects.count(), rejects.countsByKind(), objects.ref(rejectsKey)));
         objects.put(StorageLayout.reportKey(req.run()), report.toJson());
         return report;
-    }
-
-    private static String summary(Rejects r) {
-        return r.count() + (r.count() == 1 ? " record" : " records") + " rejected ("
-                + r.countsByKind().entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "))
-                + ")";
     }
 
     /** Moves the local rejects file into the store (an empty object when there were none). */

@@ -93,7 +93,7 @@ public final class Pipeline {
                 int first = at.stage();
                 for (int s = first; s <= cfg.getInt("mates.stages"); s++) {
                     checkCancelled();
-                    at = at.at(s, resumed && s == first ? at.checkpoint() : saveCheckpoint(trainer, cursor, arm.name()));
+                    at = at.atStage(s, resumed && s == first ? at.checkpoint() : saveCheckpoint(trainer, cursor, arm.name()));
                     journal.save(arm.name(), new RunJournal.Point(cfg.asMap(), warmKey, warmCurve, done, at));
                     Stage stage = new Stage(run, arm.name(), s, at.checkpoint());
                     long step = trainer.step();

@@ -42,7 +42,7 @@ public final class RunJournal {
         }
 
         /** The same arm at the start of stage {@code s}, from {@code checkpoint}. */
-        ArmProgress at(int s, String checkpoint) {
+        ArmProgress atStage(int s, String checkpoint) {
             return new ArmProgress(armIndex, s, checkpoint, curve, stages, overheadSeconds, overheadFlops);
         }
 
