@@ -1,5 +1,6 @@
 package dev.mates.cli;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +22,7 @@ import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -89,25 +91,19 @@ class DistributedRunTest {
                 .putConfig("mates.warmup_steps", "20").putConfig("mates.stage_steps", "10").putConfig("oracle.probes", "24")
                 .putConfig("oracle.compare_first_order", "0").putConfig("eval.interval", "10");
         trainer.startRun(req.build());
-        long deadline = System.currentTimeMillis() + 300_000;
-        RunStatus s;
-        do {
-            Thread.sleep(200);
-            s = trainer.getRun(GetRunRequest.newBuilder().setRunId("it-killed").build());
-        } while (!(s.getPhase().equals("train") && s.getStage() == 1 && s.getArm().equals("mates"))
-                && s.getState() == RunState.RUN_STATE_RUNNING && System.currentTimeMillis() < deadline);
+        GetRunRequest getKilled = GetRunRequest.newBuilder().setRunId("it-killed").build();
+        RunStatus s = await("it-killed training stage 1 of the mates arm, or no longer running")
+                .atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofMillis(200))
+                .until(() -> trainer.getRun(getKilled), st -> (st.getPhase().equals("train") && st.getStage() == 1
+                        && st.getArm().equals("mates")) || st.getState() != RunState.RUN_STATE_RUNNING);
         assertEquals(RunState.RUN_STATE_RUNNING, s.getState(), "run should be training stage 1: " + s);
         cluster.processes().get("trainer").destroyForcibly().waitFor();
         cluster.restart("trainer"); // the new trainer resumes every run Redis lists as active
-        deadline = System.currentTimeMillis() + 600_000;
-        do {
-            Thread.sleep(500);
-            try {
-                s = trainer.getRun(GetRunRequest.newBuilder().setRunId("it-killed").build());
-            } catch (StatusRuntimeException e) {
-                if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) throw e;
-            }
-        } while (s.getState() == RunState.RUN_STATE_RUNNING && System.currentTimeMillis() < deadline);
+        s = await("it-killed no longer running after the trainer's restart").atMost(Duration.ofSeconds(600))
+                .pollInterval(Duration.ofMillis(500))
+                .ignoreExceptionsMatching(e -> e instanceof StatusRuntimeException sre
+                        && sre.getStatus().getCode() == Status.Code.UNAVAILABLE) // while the new trainer starts
+                .until(() -> trainer.getRun(getKilled), st -> st.getState() != RunState.RUN_STATE_RUNNING);
         assertEquals(RunState.RUN_STATE_SUCCEEDED, s.getState(), "resumed run: " + s);
         assertEquals(1, s.getResumes());
 

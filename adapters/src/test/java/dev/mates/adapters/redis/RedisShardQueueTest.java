@@ -1,5 +1,6 @@
 package dev.mates.adapters.redis;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mates.adapters.redis.RedisShardQueue.Claim;
 import dev.mates.engine.store.StoreUnavailableException;
 import dev.mates.local.LocalRedis;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -25,6 +27,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.params.XPendingParams;
+import redis.clients.jedis.util.SafeEncoder;
 
 class RedisShardQueueTest {
     static final long IDLE = 200;
@@ -57,9 +62,19 @@ class RedisShardQueueTest {
         return q.enqueue(Map.of(RedisShardQueue.TASK, task, RedisShardQueue.DONE_SET, doneSet(q), "shard", task));
     }
 
-    /** Waits until an unacknowledged entry has been idle long enough to be taken over. */
-    private static void letClaimsGoStale() throws InterruptedException {
-        Thread.sleep(IDLE * 2);
+    /** Waits until Redis reports every unacknowledged entry of {@code q} idle long enough to be taken over. */
+    private static void letClaimsGoStale(RedisShardQueue q) {
+        await("every pending entry of " + q.stream() + " idle for " + IDLE + " ms").atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> jedis.xpending(q.stream(), q.group(), XPendingParams.xPendingParams("-", "+", 1_000)),
+                        pending -> pending.stream().allMatch(e -> e.getIdleTime() >= IDLE));
+    }
+
+    /** Whether a client of this Redis is blocked in XREADGROUP, per CLIENT LIST ({@code flags=b cmd=xreadgroup}). */
+    private static boolean aClientIsBlockedInXreadgroup() {
+        String clients = SafeEncoder.encode((byte[]) jedis.sendCommand(Protocol.Command.CLIENT, "LIST"));
+        return clients.lines().map(l -> List.of(l.split(" ")))
+                .anyMatch(f -> f.contains("cmd=xreadgroup") && f.stream().anyMatch(x -> x.startsWith("flags=") && x.contains("b")));
     }
 
     @Test
@@ -93,7 +108,8 @@ class RedisShardQueueTest {
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
             Future<Optional<Claim>> f = pool.submit(() -> q.claim("w1", 10_000));
-            Thread.sleep(100);
+            await("the claim blocked in XREADGROUP").atMost(Duration.ofSeconds(5))
+                    .until(RedisShardQueueTest::aClientIsBlockedInXreadgroup);
             enqueue(q, "late");
             assertEquals("late", f.get(20, TimeUnit.SECONDS).orElseThrow().task());
         } finally {
@@ -119,7 +135,7 @@ class RedisShardQueueTest {
         enqueue(q, "t1");
         Claim byDeadWorker = q.claim("worker-a", 0).orElseThrow();
         // worker-a never completes; once the entry is idle, another consumer takes it over.
-        letClaimsGoStale();
+        letClaimsGoStale(q);
         Claim byB = q.claim("worker-b", 0).orElseThrow();
         assertEquals(byDeadWorker.id(), byB.id());
         assertEquals(2, byB.deliveries());
@@ -129,7 +145,7 @@ class RedisShardQueueTest {
         assertFalse(q.complete(byDeadWorker));
         assertEquals(1, q.doneCount(doneSet(q)));
         assertEquals(0, q.pending());
-        letClaimsGoStale();
+        letClaimsGoStale(q);
         assertEquals(Optional.empty(), q.claim("worker-c", 0));
     }
 
@@ -141,7 +157,7 @@ class RedisShardQueueTest {
         for (int i = 0; i < n; i++) enqueue(q, "race-" + i);
         List<Claim> a = new ArrayList<>();
         for (int i = 0; i < n; i++) a.add(q.claim("worker-a", 0).orElseThrow());
-        letClaimsGoStale();
+        letClaimsGoStale(q);
         List<Claim> b = new ArrayList<>();
         for (int i = 0; i < n; i++) b.add(q.claim("worker-b", 0).orElseThrow());
         assertEquals(Set.copyOf(a.stream().map(Claim::id).toList()), Set.copyOf(b.stream().map(Claim::id).toList()));
@@ -178,7 +194,7 @@ class RedisShardQueueTest {
         q.ensureGroup();
         enqueue(q, "solo");
         Claim a = q.claim("worker-a", 0).orElseThrow();
-        letClaimsGoStale();
+        letClaimsGoStale(q);
         Claim b = q.claim("worker-b", 0).orElseThrow();
         CountDownLatch go = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(2);
@@ -206,7 +222,7 @@ class RedisShardQueueTest {
             q.fail(c, "tokenizer crashed on attempt " + attempt);
             if (attempt < 3) {
                 assertEquals(List.of(), q.deadLetters());
-                letClaimsGoStale();
+                letClaimsGoStale(q);
             }
         }
         List<Map<String, String>> dead = q.deadLetters();
@@ -223,7 +239,7 @@ class RedisShardQueueTest {
         Claim healthy = q.claim("worker-4", 0).orElseThrow();
         assertEquals("healthy", healthy.task());
         assertTrue(q.complete(healthy));
-        letClaimsGoStale();
+        letClaimsGoStale(q);
         assertEquals(Optional.empty(), q.claim("worker-4", 0));
         assertFalse(q.isDone(doneSet(q), "poison"));
         assertEquals(1, q.deadLetters().size());
@@ -235,9 +251,9 @@ class RedisShardQueueTest {
         q.ensureGroup();
         String id = enqueue(q, "killer");
         assertEquals(1, q.claim("w1", 0).orElseThrow().deliveries());
-        letClaimsGoStale();
+        letClaimsGoStale(q);
         assertEquals(2, q.claim("w2", 0).orElseThrow().deliveries());
-        letClaimsGoStale();
+        letClaimsGoStale(q);
         // third delivery would exceed maxDeliveries=2: claim moves it aside and finds nothing else to do.
         assertEquals(Optional.empty(), q.claim("w3", 0));
         List<Map<String, String>> dead = q.deadLetters();
@@ -257,7 +273,7 @@ class RedisShardQueueTest {
         Claim first = q.claim("w1", 0).orElseThrow();
         q.fail(first, "transient");
         assertEquals(1, q.pending());
-        letClaimsGoStale();
+        letClaimsGoStale(q);
         Claim retry = q.claim("w2", 0).orElseThrow();
         assertEquals(first.id(), retry.id());
         assertEquals(2, retry.deliveries());
@@ -281,7 +297,7 @@ class RedisShardQueueTest {
         enqueue(q, "other");
         Claim stale = q.claim("w1", 0).orElseThrow();
         jedis.sadd(doneSet(q), "other");
-        letClaimsGoStale();
+        letClaimsGoStale(q);
         assertEquals(Optional.empty(), q.claim("w2", 0));
         assertEquals(0, q.pending());
         assertFalse(q.complete(stale));

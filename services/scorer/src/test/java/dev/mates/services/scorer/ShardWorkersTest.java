@@ -29,8 +29,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -97,17 +98,8 @@ class ShardWorkersTest {
         assertArrayEquals(model.predict(docs), RunArtifacts.scoresFromJsonl(bytes, docs, out), 0.0, out);
     }
 
-    static void await(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) fail("still waiting after " + WAIT + " for " + what);
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
+    static void await(String what, Callable<Boolean> condition) {
+        Awaitility.await(what).atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(condition);
     }
 
     private Optional<StreamPendingEntry> pendingEntry(String id) {

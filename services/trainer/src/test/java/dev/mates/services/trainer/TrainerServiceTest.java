@@ -1,8 +1,6 @@
 package dev.mates.services.trainer;
 
-import static io.restassured.RestAssured.given;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,22 +15,22 @@ import dev.mates.proto.v1.StartRunRequest;
 import dev.mates.proto.v1.TrainerGrpc;
 import dev.mates.services.testing.RealStoresResource;
 import dev.mates.services.testing.ServiceTestSupport;
-import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.time.Duration;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The trainer against the real stores, through a real gRPC client: status codes naming the field, the run state
- * machine for a run whose data cannot be read, health, metrics, gRPC health and reflection. (Whole runs through
- * all four services are in cli's DistributedRunTest.)
+ * The trainer against the real stores, through a real gRPC client: status codes naming the field, and the run state
+ * machine for a run whose data cannot be read. (Health, metrics, gRPC health and reflection are TrainerEndpointsTest;
+ * whole runs through all four services are in cli's DistributedRunTest.)
  */
 @QuarkusTest
 @WithTestResource(value = RealStoresResource.class, scope = TestResourceScope.GLOBAL)
@@ -78,18 +76,16 @@ class TrainerServiceTest {
     }
 
     @Test
-    void aRunWhoseDataCannotBeReadFailsWithTheReasonAndKeepsItsStateMachine() throws InterruptedException {
+    void aRunWhoseDataCannotBeReadFailsWithTheReasonAndKeepsItsStateMachine() {
         String id = "missing-data-" + System.nanoTime() % 100000;
         StartRunRequest req = StartRunRequest.newBuilder().setRunId(id).setQuick(true)
                 .addPool("/nonexistent/pool.jsonl").addReference("/nonexistent/ref.jsonl").build();
-        RunStatus s = trainer.startRun(req);
-        assertEquals(id, s.getRunId());
-        long deadline = System.currentTimeMillis() + 60_000;
-        while ((s.getState() == RunState.RUN_STATE_RUNNING || s.getState() == RunState.RUN_STATE_PENDING)
-                && System.currentTimeMillis() < deadline) {
-            Thread.sleep(100);
-            s = trainer.getRun(GetRunRequest.newBuilder().setRunId(id).build());
-        }
+        RunStatus started = trainer.startRun(req);
+        assertEquals(id, started.getRunId());
+        RunStatus s = await("run " + id + " leaves RUNNING and PENDING").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> trainer.getRun(GetRunRequest.newBuilder().setRunId(id).build()),
+                        st -> st.getState() != RunState.RUN_STATE_RUNNING && st.getState() != RunState.RUN_STATE_PENDING);
         assertEquals(RunState.RUN_STATE_FAILED, s.getState(), s.toString());
         assertTrue(s.getError().contains("/nonexistent/"), s.getError());
         fails(Status.Code.ALREADY_EXISTS, () -> trainer.startRun(req));
@@ -97,16 +93,5 @@ class TrainerServiceTest {
         fails(Status.Code.FAILED_PRECONDITION, () -> trainer.cancelRun(CancelRunRequest.newBuilder().setRunId(id).build()));
         RunStatus resumed = trainer.resumeRun(ResumeRunRequest.newBuilder().setRunId(id).build());
         assertEquals(1, resumed.getResumes());
-    }
-
-    @Test
-    void healthMetricsGrpcHealthAndReflection() {
-        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/metrics").then().statusCode(200)
-                .body(containsString("mates_trainer_tokens_trained_total"))
-                .body(containsString("mates_trainer_runs_active"));
-        assertEquals(ServingStatus.SERVING, ServiceTestSupport.grpcHealth(ch, ""));
-        assertTrue(ServiceTestSupport.reflectedServices(ch).contains("mates.v1.Trainer"));
     }
 }
