@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mates.engine.data.DemoCorpus;
+import dev.mates.engine.data.LongDocumentCorpus;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -66,6 +68,27 @@ class RunCommandTest {
         try (var ck = Files.walk(out.resolve("runs"))) {
             assertTrue(ck.anyMatch(p -> p.endsWith("meta.json")), "checkpoints are written");
         }
+    }
+
+    /** Ordinary ~350-word documents, as is: split into data points, ≤ 1% rejected, the report says so. */
+    @Test
+    void quickRunOnALongDocumentCorpusSplitsInsteadOfRejecting(@TempDir Path dir) throws Exception {
+        DemoCorpus.Files f = LongDocumentCorpus.build(dir.resolve("corpus"), 2, 350, 800, 16, 16);
+        Path out = dir.resolve("out");
+        assertEquals(0, Main.run("run", "--quick", "--pool", f.pool().toString(), "--reference", f.reference().toString(),
+                "--heldout", f.heldout().toString(), "--out", out.toString(), "--set", "selection.pool_multiplier=2"));
+        JsonNode r = new ObjectMapper().readTree(out.resolve("runs/run-seed1/report.json").toFile());
+        assertEquals(List.of(), ReportSchema.load(Path.of("..", "docs", "report-schema.md")).problems(r));
+        JsonNode data = r.path("data");
+        assertEquals(800, data.path("pool_documents").asInt());
+        assertTrue(r.path("rejects").path("count").asLong() <= 8, "≤ 1% rejected: " + r.path("rejects"));
+        assertTrue(data.path("split_documents").asInt() >= 700, data.toString());
+        assertTrue(data.path("pool_data_points").asInt() > 2 * 800, data.toString());
+        assertTrue(data.path("reference_rows").asInt() > data.path("reference_documents").asInt(), data.toString());
+        assertTrue(data.path("heldout_targets").asLong() > 16 * 128, "held-out documents count every token: " + data);
+        assertEquals(2, r.path("stages").size());
+        for (JsonNode s : r.path("stages")) assertEquals(40, s.path("oracle").path("count").asInt());
+        assertTrue(r.at("/arms/mates/final_reference_loss").asDouble() < Math.log(2048));
     }
 
     @Test

@@ -81,7 +81,12 @@ public final class ByteBpeTokenizer implements Tokenizer {
      * letters, digits, or other symbols; or a run of whitespace (leaving its last ' ' to the word after it, so
      * " the" is the same chunk wherever it occurs). Runs longer than {@value #MAX_CHUNK_CHARS} chars are cut.
      */
-    static List<String> chunks(String s) {
+    @Override
+    public List<String> chunks(String text) {
+        return chunksOf(text);
+    }
+
+    static List<String> chunksOf(String s) {
         List<String> out = new ArrayList<>();
         int n = s.length();
         int i = 0;
@@ -128,7 +133,7 @@ public final class ByteBpeTokenizer implements Tokenizer {
         }
         Map<String, long[]> chunkCounts = new HashMap<>();
         for (String t : texts) {
-            for (String c : chunks(t)) chunkCounts.computeIfAbsent(c, k -> new long[1])[0]++;
+            for (String c : chunksOf(t)) chunkCounts.computeIfAbsent(c, k -> new long[1])[0]++;
         }
         int nWords = chunkCounts.size();
         int[][] words = new int[nWords][];
@@ -242,7 +247,7 @@ public final class ByteBpeTokenizer implements Tokenizer {
     @Override
     public int[] encode(String text) {
         IntList out = new IntList();
-        for (String c : chunks(text)) {
+        for (String c : chunksOf(text)) {
             int[] ids = cache.get(c);
             if (ids == null) {
                 ids = encodeChunk(c);

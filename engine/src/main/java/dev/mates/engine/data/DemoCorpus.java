@@ -49,7 +49,7 @@ public final class DemoCorpus {
 
     public record Files(Path pool, Path reference, Path heldout, Map<String, Integer> poolComposition) {}
 
-    private record Chunk(String id, String text, String source) {}
+    record Chunk(String id, String text, String source) {}
 
     private DemoCorpus() {}
 
@@ -147,7 +147,7 @@ public final class DemoCorpus {
     }
 
     /** {title, date, body} per line; the file's last bytes may be cut mid-character, hence the lenient decoder. */
-    private static List<String[]> readEuroparl() {
+    static List<String[]> readEuroparl() {
         InputStream raw = DemoCorpus.class.getClassLoader().getResourceAsStream(RESOURCE);
         if (raw == null) {
             throw new DataException("demo corpus: classpath resource " + RESOURCE + " not found (add "
@@ -246,7 +246,7 @@ public final class DemoCorpus {
         return out;
     }
 
-    private static Path write(Path file, List<Chunk> chunks) {
+    static Path write(Path file, List<Chunk> chunks) {
         JsonFactory f = new JsonFactory();
         try (OutputStream os = new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(file), 1 << 16);
              JsonGenerator g = f.createGenerator(os)) {

@@ -1,39 +1,77 @@
 package dev.mates.engine.pipeline;
 
+import dev.mates.engine.data.DataException;
+import dev.mates.engine.util.Listener;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * The data discipline of a run, fixed before training starts: one shuffle of the pool by seed; its first
- * {@code stages × probes} documents are the probe set (never trained on, never candidates), the rest is a stream
- * consumed once — warm-up data, then one fresh candidate pool per stage. Every arm walks the same stream from the
- * same position, so every arm sees the same candidate pools. Indices are into {@link RunInputs#pool()}.
+ * The data discipline of a run, fixed before training starts: one shuffle of the pool's data points by seed; the
+ * first {@code stages × probes} are the probe set, and no data point of a probe's document is ever a candidate or
+ * trained on; the rest is a stream consumed once — warm-up data, then one fresh candidate pool per stage. Every arm
+ * walks the same stream from the same position, so every arm sees the same candidate pools. Indices are into
+ * {@link RunInputs#pool()}.
  *
  * @param probes the probe set, {@code probesPerStage} per stage in order
  * @param stream the training stream
- * @param k documents selected per stage: as many as fill the stage's tokens
+ * @param k data points selected per stage: as many as fill the stage's tokens
  * @param poolSize candidates per stage: {@code k × selection.pool_multiplier}
  */
 public record DataPlan(int[] probes, int[] stream, int probesPerStage, int k, int poolSize, double meanTokens) {
+    /** Fewer labels than this and the influence model cannot be fitted (a 90/10 split needs a few of each). */
+    static final int MIN_PROBES_PER_STAGE = 4;
 
-    /** {@code probing}: whether any arm of the run needs probes (random-only runs train on the whole pool). */
-    public static DataPlan of(RunConfig cfg, RunInputs in, boolean probing) {
+    /**
+     * {@code probing}: whether any arm of the run needs probes (random-only runs train on the whole pool). A pool
+     * too small for the configured probes gives every stage an equal share (at most a fifth of the pool is probed),
+     * with a warning; one too small for {@value #MIN_PROBES_PER_STAGE} probes per stage is refused here, before any
+     * training, with the numbers and what to change.
+     */
+    public static DataPlan of(RunConfig cfg, RunInputs in, boolean probing, Listener listener) {
         int stages = cfg.getInt("mates.stages");
         int probes = cfg.getInt("oracle.probes");
-        int[] order = shuffled(in.pool().size(), cfg.getLong("seed"));
-        int probeTotal = probing ? Math.min(stages * probes, in.pool().size() / 5) : 0;
-        int[] stream = Arrays.copyOfRange(order, probeTotal, order.length);
+        int n = in.pool().size();
+        int[] order = shuffled(n, cfg.getLong("seed"));
+        int perStage = 0;
+        if (probing) {
+            perStage = Math.min(probes, Math.min(stages * probes, n / 5) / stages);
+            if (perStage < MIN_PROBES_PER_STAGE) {
+                throw new DataException(String.format(Locale.ROOT, "--pool: %d data points are too few for %d stages: at most "
+                        + "a fifth of the pool is probed, and each stage needs at least %d probes to fit its influence model "
+                        + "(%d data points at least); use a larger --pool or fewer mates.stages", n, stages,
+                        MIN_PROBES_PER_STAGE, 5 * MIN_PROBES_PER_STAGE * stages));
+            }
+            if (perStage < probes) {
+                listener.warn(String.format(Locale.ROOT, "the pool has %d data points, so at most %d are probed (a fifth): "
+                        + "each of the %d stages gets %d probes instead of oracle.probes = %d", n, n / 5, stages, perStage, probes));
+            }
+        }
+        int probeTotal = perStage * stages;
+        Set<Integer> probeDocuments = new HashSet<>();
+        for (int i = 0; i < probeTotal; i++) probeDocuments.add(in.poolDocument()[order[i]]);
+        int[] stream = Arrays.stream(order, probeTotal, n).filter(i -> !probeDocuments.contains(in.poolDocument()[i])).toArray();
         double meanTokens = Arrays.stream(stream).mapToDouble(i -> in.poolTokens()[i].length + 1).average().orElse(1);
-        long tokensPerStage = (long) cfg.getInt("mates.stage_steps") * cfg.getInt("train.batch_size") * cfg.getInt("model.context");
+        int batchTokens = cfg.getInt("train.batch_size") * cfg.getInt("model.context");
+        long tokensPerStage = (long) cfg.getInt("mates.stage_steps") * batchTokens;
         int k = (int) Math.max(1, Math.ceil(tokensPerStage / meanTokens));
         int poolSize = (int) Math.ceil(k * cfg.getDouble("selection.pool_multiplier"));
-        return new DataPlan(Arrays.copyOfRange(order, 0, probeTotal), stream, probes, k, poolSize, meanTokens);
+        long warmupPoints = (long) Math.ceil((double) cfg.getInt("mates.warmup_steps") * batchTokens / meanTokens);
+        long needed = warmupPoints + (long) stages * poolSize;
+        if (stream.length < needed) {
+            listener.warn(String.format(Locale.ROOT, "the training stream has %d data points but the run consumes about %d "
+                    + "(warm-up %d, then %d stages × %d candidates): later stages will reuse data points; use a larger "
+                    + "--pool, fewer or shorter stages, or a smaller selection.pool_multiplier", stream.length, needed,
+                    warmupPoints, stages, poolSize));
+        }
+        return new DataPlan(Arrays.copyOfRange(order, 0, probeTotal), stream, perStage, k, poolSize, meanTokens);
     }
 
-    /** The probes of stage {@code s} (1-based); fewer, or none, when the probe set ran short. */
+    /** The probes of stage {@code s} (1-based). */
     public int[] probesOf(int s) {
-        return Arrays.copyOfRange(probes, Math.min(probes.length, (s - 1) * probesPerStage),
-                Math.min(probes.length, s * probesPerStage));
+        return Arrays.copyOfRange(probes, (s - 1) * probesPerStage, s * probesPerStage);
     }
 
     static int[] shuffled(int n, long seed) {

@@ -71,7 +71,7 @@ public final class Pipeline {
 
     /** Runs every arm from the shared warm-up (or from the run's resume point) and returns what each did. */
     public RunResult run(List<Arm> arms) {
-        DataPlan plan = DataPlan.of(cfg, in, arms.get(0).selector().needsScores());
+        DataPlan plan = DataPlan.of(cfg, in, arms.get(0).selector().needsScores(), listener);
         publishInputs();
         RunJournal.Point resume = journal.load(cfg).orElse(null);
         if (resume != null) listener.log("resuming run " + run + " at arm " + resume.current().armIndex() + ", stage "
@@ -254,8 +254,10 @@ public final class Pipeline {
     }
 
     private DataSummary dataSummary(DataPlan plan) {
-        return new DataSummary(in.pool().size(), plan.probes().length, in.reference().size(), reference.countedTokens(),
-                in.heldout().size(), plan.meanTokens(), plan.k(), plan.poolSize(), in.tokenizer().vocabSize());
+        return new DataSummary(in.poolDocuments(), in.pool().size(), in.splitDocuments(), in.truncatedDocuments(),
+                in.truncatedTokens(), plan.probes().length, plan.probesPerStage(), in.reference().size(), reference.size(),
+                reference.countedTokens(), in.heldout().size(), heldout == null ? 0 : heldout.countedTokens(),
+                plan.meanTokens(), plan.k(), plan.poolSize(), in.tokenizer().vocabSize());
     }
 
     private int tokenCount(Document d) {

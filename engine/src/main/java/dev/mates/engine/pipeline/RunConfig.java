@@ -1,5 +1,6 @@
 package dev.mates.engine.pipeline;
 
+import dev.mates.engine.data.DocumentSplitter;
 import dev.mates.engine.train.AdamWConfig;
 import dev.mates.engine.train.GptConfig;
 import java.io.IOException;
@@ -58,6 +59,7 @@ public final class RunConfig {
         d.put("eval.interval", "50");
         d.put("eval.batch_size", "32");
         d.put("data.max_doc_tokens", "0");
+        d.put("data.long_documents", "split");
         d.put("demo.max_chars", "300");
         d.put("demo.reference_docs", "64");
         d.put("demo.heldout_docs", "128");
@@ -147,6 +149,11 @@ public final class RunConfig {
         String m = get("oracle.method");
         if (!m.equals("exact") && !m.equals("first-order")) {
             throw new ConfigException(where + ": oracle.method must be 'exact' or 'first-order', got '" + m + "'");
+        }
+        try {
+            DocumentSplitter.Mode.parse(get("data.long_documents"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(where + ": " + e.getMessage());
         }
         int vocab = getInt("tokenizer.vocab");
         if (vocab < 257 || vocab > 65536) throw new ConfigException(where + ": tokenizer.vocab must be in [257, 65536]");

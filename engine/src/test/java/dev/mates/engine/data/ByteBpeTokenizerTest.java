@@ -46,11 +46,11 @@ class ByteBpeTokenizerTest {
     @Test
     void chunksPartitionTheTextAndKeepTheLeadingSpace() {
         String s = "Hello, world!  It's 2024\t\n  über 😀😀 x";
-        List<String> chunks = ByteBpeTokenizer.chunks(s);
+        List<String> chunks = ByteBpeTokenizer.chunksOf(s);
         assertEquals(s, String.join("", chunks));
         assertEquals(List.of("Hello", ",", " world", "!", " ", " It", "'", "s", " 2024", "\t\n ", " über", " 😀😀", " x"), chunks);
         String longRun = "a".repeat(100);
-        assertTrue(ByteBpeTokenizer.chunks(longRun).stream().allMatch(c -> c.length() <= ByteBpeTokenizer.MAX_CHUNK_CHARS));
+        assertTrue(ByteBpeTokenizer.chunksOf(longRun).stream().allMatch(c -> c.length() <= ByteBpeTokenizer.MAX_CHUNK_CHARS));
     }
 
     @Test

@@ -41,14 +41,14 @@ class RunReportTest {
 
     @Test
     void aReportWithoutBaselineHasANullTokenEfficiencyAndNoAbsentFields() throws Exception {
-        RunResult r = new RunResult("x", Map.of("seed", "1"), 100, new DataSummary(10, 2, 1, 5, 1, 3.5, 2, 4, 300),
+        RunResult r = new RunResult("x", Map.of("seed", "1"), 100, new DataSummary(8, 10, 1, 0, 0, 2, 1, 1, 1, 5, 1, 7, 3.5, 2, 4, 300),
                 List.of(arm("mates", 8, 6)));
         JsonNode j = new ObjectMapper().readTree(RunReport.of(r, false, false, 1.5,
                 new RunReport.Rejects(0, Map.of(), "rejects.jsonl")).toJson());
         assertTrue(j.has("token_efficiency") && j.get("token_efficiency").isNull(), j.toString());
         assertTrue(!j.has("distributed") && !j.path("arms").path("mates").has("final_heldout_loss"), j.toString());
         assertEquals(6.0 * 100 * 1000, j.at("/arms/mates/train_flops").asDouble());
-        assertEquals(3.5, j.at("/data/mean_document_tokens").asDouble());
+        assertEquals(3.5, j.at("/data/mean_data_point_tokens").asDouble());
         assertTrue(!j.path("arms").path("mates").path("curve").get(0).has("heldout_loss"));
     }
 }
