@@ -6,6 +6,7 @@ import java.net.URI;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Supplier;
 import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.util.JedisURIHelper;
@@ -79,50 +80,39 @@ public final class RedisStateStore implements StateStore, AutoCloseable {
         Objects.requireNonNull(fields, "fields");
         if (fields.isEmpty()) return;
         String k = prefix + key;
-        try {
-            jedis.hset(k, fields);
-        } catch (RuntimeException e) {
-            throw translate(e, "writing '" + k + "'");
-        }
+        call("writing '" + k + "'", () -> jedis.hset(k, fields));
     }
 
     @Override
     public Map<String, String> get(String key) {
         String k = prefix + key;
-        try {
-            return Map.copyOf(jedis.hgetAll(k));
-        } catch (RuntimeException e) {
-            throw translate(e, "reading '" + k + "'");
-        }
+        return call("reading '" + k + "'", () -> Map.copyOf(jedis.hgetAll(k)));
     }
 
     @Override
     public void add(String key, String member) {
         String k = prefix + key;
-        try {
-            jedis.sadd(k, member);
-        } catch (RuntimeException e) {
-            throw translate(e, "adding to '" + k + "'");
-        }
+        call("adding to '" + k + "'", () -> jedis.sadd(k, member));
     }
 
     @Override
     public void remove(String key, String member) {
         String k = prefix + key;
-        try {
-            jedis.srem(k, member);
-        } catch (RuntimeException e) {
-            throw translate(e, "removing from '" + k + "'");
-        }
+        call("removing from '" + k + "'", () -> jedis.srem(k, member));
     }
 
     @Override
     public Set<String> members(String key) {
         String k = prefix + key;
+        return call("reading '" + k + "'", () -> Set.copyOf(jedis.smembers(k)));
+    }
+
+    /** One Redis call, its failure translated ({@link #translate}). */
+    private <T> T call(String doing, Supplier<T> op) {
         try {
-            return Set.copyOf(jedis.smembers(k));
+            return op.get();
         } catch (RuntimeException e) {
-            throw translate(e, "reading '" + k + "'");
+            throw translate(e, doing);
         }
     }
 
