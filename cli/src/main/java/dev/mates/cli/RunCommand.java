@@ -51,6 +51,10 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--baseline", description = "random | none: a second arm with the same budget and seed (default: ${DEFAULT-VALUE}).")
     String baseline = "random";
 
+    @Option(names = "--baseline-budget", paramLabel = "flops|tokens",
+            description = "Compare at equal total FLOPs (the baseline trains extra steps worth the selection overhead) or at equal training tokens (default: the config's mates.baseline_budget, flops).")
+    String baselineBudget;
+
     @Option(names = "--quick", description = "Smoke profile: a few minutes on a laptop.")
     boolean quick;
 
@@ -68,6 +72,7 @@ public final class RunCommand implements Callable<Integer> {
         Selectors.check(selector, baseline);
         Map<String, String> overrides = new LinkedHashMap<>(set);
         if (seed != null) overrides.put("seed", Long.toString(seed));
+        if (baselineBudget != null) overrides.put("mates.baseline_budget", baselineBudget);
         RunConfig cfg = RunConfig.load(config, quick, overrides);
         if (remote != null) return RemoteRun.execute(remote, runId, cfg, pool, reference, heldout, selector, baseline, out);
         if (runId != null) throw new IllegalArgumentException("--run-id: only with --remote");
@@ -87,8 +92,13 @@ public final class RunCommand implements Callable<Integer> {
         StringBuilder s = new StringBuilder("mates run done in ").append(String.format(Locale.ROOT, "%.0fs", seconds));
         r.path("arms").fields().forEachRemaining(e -> s.append(String.format(Locale.ROOT, " | %s: reference %.4f, held-out %.4f",
                 e.getKey(), e.getValue().path("final_reference_loss").asDouble(), e.getValue().path("final_heldout_loss").asDouble(Double.NaN))));
-        var te = r.path("token_efficiency");
-        s.append(" | token efficiency ").append(te.isNull() ? "not reached" : String.format(Locale.ROOT, "%.2f", te.asDouble()));
+        s.append(" (at equal ").append(r.path("baseline_budget").asText("tokens").equals("flops") ? "total FLOPs" : "tokens")
+                .append(")");
+        for (String e : new String[] {"token_efficiency", "compute_efficiency"}) {
+            JsonNode v = r.path(e);
+            s.append(" | ").append(e.replace('_', ' ')).append(' ')
+                    .append(v.isNull() || v.isMissingNode() ? "not reached" : String.format(Locale.ROOT, "%.2f", v.asDouble()));
+        }
         s.append(" | report: ").append(reportRef);
         return s.toString();
     }

@@ -39,8 +39,14 @@ class RunCommandTest {
             assertTrue(a.path("final_heldout_loss").isNumber(), arm);
             assertTrue(a.path("final_reference_loss").asDouble() < Math.log(2048), arm + " must have learned something");
         }
-        assertEquals(r.path("arms").path("mates").path("tokens").asLong(), r.path("arms").path("random").path("tokens").asLong(),
-                "equal training budget");
+        // Default budget: equal total FLOPs, the random arm training what MATES spent on selection (within a step).
+        assertEquals("flops", r.path("baseline_budget").asText());
+        double matesFlops = r.at("/arms/mates/total_flops").asDouble();
+        double randomFlops = r.at("/arms/random/total_flops").asDouble();
+        assertTrue(randomFlops >= matesFlops && r.at("/arms/random/budget_steps").asInt() > 0, r.path("arms").toString());
+        assertTrue(randomFlops - matesFlops < 6.0 * r.path("model_parameters").asDouble() * 8 * 128, "within one step");
+        assertTrue(r.has("compute_efficiency"));
+        for (JsonNode p : r.at("/arms/mates/curve")) assertTrue(p.path("flops").asDouble() >= 6.0 * r.path("model_parameters").asDouble() * p.path("tokens").asDouble());
         assertEquals(2, r.path("stages").size());
         for (JsonNode s : r.path("stages")) {
             assertTrue(s.path("oracle").path("count").asInt() > 0);
@@ -62,7 +68,8 @@ class RunCommandTest {
         assertTrue(r.path("arms").path("mates").path("selection_overhead_flops").asDouble() > 0);
         assertTrue(r.path("rejects").has("count"));
         String html = Files.readString(runDir.resolve("report.html"));
-        assertTrue(html.contains("<svg") && html.contains("Reference loss") && html.contains("Composition"));
+        assertTrue(html.contains("<svg") && html.contains("Reference loss") && html.contains("Composition")
+                && html.contains("Reference loss vs total FLOPs"));
         assertTrue(Files.exists(runDir.resolve("rejects.jsonl")));
         assertEquals(runDir.resolve("rejects.jsonl").toString(), r.path("rejects").path("file").asText());
         try (var ck = Files.walk(out.resolve("runs"))) {

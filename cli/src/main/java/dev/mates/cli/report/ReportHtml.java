@@ -29,7 +29,7 @@ public final class ReportHtml {
                 + "÷ the baseline's tokens): ").append(te.isNull() || te.isMissingNode() ? "not reached" : fmt(te.asDouble()))
                 .append("</p>");
         h.append("<table><tr><th>arm</th><th>tokens</th><th>final reference loss</th><th>final held-out loss</th>"
-                + "<th>selection overhead (s)</th><th>overhead FLOPs / train FLOPs</th></tr>");
+                + "<th>selection overhead (s)</th><th>overhead FLOPs / train FLOPs</th><th>total FLOPs</th><th>budget steps</th></tr>");
         r.path("arms").fields().forEachRemaining(e -> {
             JsonNode a = e.getValue();
             h.append("<tr><td>").append(esc(e.getKey())).append("</td><td>").append(a.path("tokens").asLong())
@@ -37,11 +37,20 @@ public final class ReportHtml {
                     .append("</td><td>").append(a.has("final_heldout_loss") ? fmt(a.get("final_heldout_loss").asDouble()) : "–")
                     .append("</td><td>").append(fmt(a.path("selection_overhead_seconds").asDouble()))
                     .append("</td><td>").append(fmt(a.path("selection_overhead_flops").asDouble() / Math.max(1, a.path("train_flops").asDouble())))
-                    .append("</td></tr>");
+                    .append("</td><td>").append(human(a.path("total_flops").asDouble()))
+                    .append("</td><td>").append(a.path("budget_steps").asInt()).append("</td></tr>");
         });
         h.append("</table>");
-        h.append("<h2>Reference loss vs training tokens</h2>").append(lossChart(r.path("arms"), "reference_loss"));
-        h.append("<h2>Held-out loss vs training tokens</h2>").append(lossChart(r.path("arms"), "heldout_loss"));
+        h.append("<h2>Reference loss vs training tokens</h2>").append(lossChart(r.path("arms"), "tokens", "reference_loss"));
+        h.append("<h2>Held-out loss vs training tokens</h2>").append(lossChart(r.path("arms"), "tokens", "heldout_loss"));
+        h.append("<p class=\"note\">Compared at equal ").append(esc(r.path("baseline_budget").asText("tokens")))
+                .append("; compute efficiency (total FLOPs the selector arm needed to reach the baseline's final reference "
+                        + "loss ÷ the baseline's total FLOPs, selection overhead included): ")
+                .append(r.path("compute_efficiency").isNumber() ? fmt(r.path("compute_efficiency").asDouble()) : "not reached")
+                .append("</p>");
+        h.append("<h2>Reference loss vs total FLOPs (training + selection overhead)</h2>")
+                .append(lossChart(r.path("arms"), "flops", "reference_loss"));
+        h.append("<h2>Held-out loss vs total FLOPs</h2>").append(lossChart(r.path("arms"), "flops", "heldout_loss"));
         h.append("<h2>Influence model validation Spearman per stage</h2>").append(spearmanChart(r.path("stages")));
         h.append("<h2>Composition of each selection by source</h2>").append(compositionChart(r.path("stages")));
         h.append("<h2>Stages</h2><table><tr><th>stage</th><th>step</th><th>probes</th><th>probe s</th>"
@@ -64,13 +73,13 @@ public final class ReportHtml {
         return h.toString();
     }
 
-    private static String lossChart(JsonNode arms, String field) {
+    private static String lossChart(JsonNode arms, String x, String field) {
         List<String> names = new ArrayList<>();
         List<double[][]> series = new ArrayList<>();
         arms.fields().forEachRemaining(e -> {
             List<double[]> pts = new ArrayList<>();
             for (JsonNode p : e.getValue().path("curve")) {
-                if (p.has(field)) pts.add(new double[] {p.get("tokens").asDouble(), p.get(field).asDouble()});
+                if (p.has(field) && p.has(x)) pts.add(new double[] {p.get(x).asDouble(), p.get(field).asDouble()});
             }
             if (!pts.isEmpty()) {
                 names.add(e.getKey());
@@ -78,7 +87,7 @@ public final class ReportHtml {
             }
         });
         if (series.isEmpty()) return "<p class=\"note\">no data</p>";
-        return lineChart(names, series, "tokens", field.replace('_', ' '), false);
+        return lineChart(names, series, x.equals("flops") ? "total FLOPs" : x, field.replace('_', ' '), false);
     }
 
     /** {@code integerX}: the x values are counts (stages): one tick per integer, never a repeated label. */
@@ -205,6 +214,8 @@ public final class ReportHtml {
     }
 
     private static String human(double v) {
+        if (v >= 1e12) return String.format(Locale.ROOT, "%.1fT", v / 1e12);
+        if (v >= 1e9) return String.format(Locale.ROOT, "%.1fG", v / 1e9);
         if (v >= 1e6) return String.format(Locale.ROOT, "%.1fM", v / 1e6);
         if (v >= 1e3) return String.format(Locale.ROOT, "%.0fk", v / 1e3);
         return String.format(Locale.ROOT, "%.0f", v);

@@ -110,12 +110,17 @@ public final class Pipeline {
                     }
                     SelectionResult selection = select(arm, stage, step, pool, scores, fit, plan.k());
                     phase("train", s, step);
+                    double overhead = at.overheadFlops() + StageResult.overheadFlops(oracle, fit, scores);
                     TrainResult train = trainSteps(trainer, arm.name() + " s" + s, cfg.getInt("mates.stage_steps"),
-                            selectionStream(selection.chosen(), candidates, s), at.curve());
+                            selectionStream(selection.chosen(), candidates, s), at.curve(), overhead);
                     at = at.after(new StageResult(s, step, oracle, fit, scores, selection, train));
                 }
+                int extra = a == 0 ? 0 : budgetSteps(done.get(0), at, trainer);
+                if (extra > 0) phase("budget", cfg.getInt("mates.stages"), trainer.step());
+                if (extra > 0) trainSteps(trainer, arm.name() + " +budget", extra, packed(() -> cursor.take(1)[0]), at.curve(),
+                        at.overheadFlops());
                 saveCheckpoint(trainer, cursor, arm.name());
-                done.add(at.finish(arm.name()));
+                done.add(at.finish(arm.name(), extra));
             }
             phase("done", cfg.getInt("mates.stages"), 0);
             return new RunResult(run, cfg.asMap(), trainer.config().parameterCount(), dataSummary(plan), done);
@@ -128,7 +133,7 @@ public final class Pipeline {
     private String warmUp(Trainer trainer, Cursor cursor, List<EvalPoint> curve) {
         currentArm = "shared";
         phase("warmup", 0, 0);
-        trainSteps(trainer, "warm-up", cfg.getInt("mates.warmup_steps"), packed(() -> cursor.take(1)[0]), curve);
+        trainSteps(trainer, "warm-up", cfg.getInt("mates.warmup_steps"), packed(() -> cursor.take(1)[0]), curve, 0);
         return saveCheckpoint(trainer, cursor, "shared");
     }
 
@@ -139,14 +144,8 @@ public final class Pipeline {
         phase("probe", stage.stage(), step);
         double[] influence = roles.oracle(trainer, reference, method, stage).probe(probes);
         checkCancelled();
-        double seconds = (System.nanoTime() - t0) / 1e9;
         objects.put(StorageLayout.labelsKey(run, stage.arm(), stage.stage()), RunArtifacts.labelsToJsonl(probes, influence));
-        double n = trainer.config().parameterCount();
-        double probeTokens = probes.stream().mapToDouble(d -> Math.min(trainer.config().context(),
-                in.tokenizer().encode(d.text()).length + 1)).sum();
-        double refTokens = (double) reference.size() * reference.length();
-        double flops = method.equals("exact") ? 6 * n * probeTokens + 2 * n * refTokens * probes.size()
-                : 6 * n * probeTokens + 6 * n * refTokens;
+        double flops = probeFlops(method, trainer, probes);
         double mean = Arrays.stream(influence).average().orElse(0);
         double std = Math.sqrt(Arrays.stream(influence).map(x -> x * x).average().orElse(0) - mean * mean);
         Double agreement = null;
@@ -156,8 +155,36 @@ public final class Pipeline {
             double[] approx = roles.oracle(trainer, reference, "first-order", stage).probe(probes.subList(0, compare));
             agreement = Correlation.spearman(Arrays.copyOf(influence, compare), approx);
             compared = compare;
+            flops += probeFlops("first-order", trainer, probes.subList(0, compare)); // the fidelity check is spent too
         }
+        double seconds = (System.nanoTime() - t0) / 1e9;
         return new OracleResult(method, probes.size(), seconds, flops, mean, std, agreement, compared, influence);
+    }
+
+    /**
+     * With {@code mates.baseline_budget = flops}, the extra steps a later arm trains (on the stream, like the
+     * warm-up) so that its total FLOPs reach the first arm's: the random arm spends what MATES spent on selection
+     * as training, and the arms are compared at equal compute. None with {@code tokens}.
+     */
+    private int budgetSteps(ArmResult first, RunJournal.ArmProgress at, Trainer trainer) {
+        if (!cfg.get("mates.baseline_budget").equals("flops")) return 0;
+        double deficit = first.last().flops() - at.curve().get(at.curve().size() - 1).flops();
+        double perStep = Flops.train(trainer.config().parameterCount(),
+                (double) cfg.getInt("train.batch_size") * cfg.getInt("model.context"));
+        return deficit <= 0 ? 0 : (int) Math.ceil(deficit / perStep);
+    }
+
+    /** What probing {@code probes} with {@code method} executes ({@link Flops}). */
+    private double probeFlops(String method, Trainer trainer, List<Document> probes) {
+        long n = trainer.config().parameterCount();
+        double probeTokens = probes.stream().mapToDouble(d -> Math.min(trainer.config().context(),
+                in.tokenizer().encode(d.text()).length + 1)).sum();
+        double refTokens = (double) reference.size() * reference.length();
+        return switch (method) {
+            case "exact" -> Flops.exactProbes(n, probeTokens, probes.size(), refTokens);
+            case "first-order" -> Flops.firstOrderProbes(n, probeTokens, refTokens);
+            default -> throw new IllegalArgumentException("oracle.method '" + method + "': no FLOP count");
+        };
     }
 
     /** A fresh influence model fitted on the stage's labels, stored under the stage. */
@@ -213,11 +240,12 @@ public final class Pipeline {
     }
 
     /** Trains {@code steps} steps on sequences from {@code source}, adding an evaluation every eval.interval steps. */
-    private TrainResult trainSteps(Trainer trainer, String label, int steps, Supplier<int[]> source, List<EvalPoint> curve) {
+    private TrainResult trainSteps(Trainer trainer, String label, int steps, Supplier<int[]> source, List<EvalPoint> curve,
+                                   double overheadFlops) {
         int batch = cfg.getInt("train.batch_size");
         int context = cfg.getInt("model.context");
         int interval = cfg.getInt("eval.interval");
-        if (curve.isEmpty()) curve.add(evaluate(trainer));
+        if (curve.isEmpty()) curve.add(evaluate(trainer, overheadFlops));
         Progress bar = new Progress(listener, label, steps, "steps");
         double lossSum = 0;
         for (int i = 0; i < steps; i++) {
@@ -228,7 +256,7 @@ public final class Pipeline {
             bar.status(String.format(Locale.ROOT, "loss %.3f | %.0f tok/s", loss, (i + 1) / bar.seconds() * batch * context));
             bar.step(1);
             checkCancelled();
-            if (trainer.step() % interval == 0 || i == steps - 1) curve.add(evaluate(trainer));
+            if (trainer.step() % interval == 0 || i == steps - 1) curve.add(evaluate(trainer, overheadFlops));
         }
         EvalPoint last = curve.get(curve.size() - 1);
         double tokensPerSecond = bar.rate() * batch * context;
@@ -240,9 +268,11 @@ public final class Pipeline {
 
     // ---- helpers ---------------------------------------------------------------------------------------------
 
-    private EvalPoint evaluate(Trainer trainer) {
+    /** The curve point at the trainer's step; its FLOPs are the training so far plus {@code overheadFlops}. */
+    private EvalPoint evaluate(Trainer trainer, double overheadFlops) {
         int evalBatch = cfg.getInt("eval.batch_size");
-        return new EvalPoint(trainer.step(), trainer.step() * cfg.getInt("train.batch_size") * cfg.getInt("model.context"),
+        long tokens = trainer.step() * cfg.getInt("train.batch_size") * cfg.getInt("model.context");
+        return new EvalPoint(trainer.step(), tokens, Flops.train(trainer.config().parameterCount(), tokens) + overheadFlops,
                 trainer.evaluate(reference, evalBatch), heldout == null ? null : trainer.evaluate(heldout, evalBatch));
     }
 

@@ -49,6 +49,7 @@ public final class RunConfig {
         d.put("mates.warmup_steps", "200");
         d.put("mates.stage_steps", "150");
         d.put("mates.stages", "4");
+        d.put("mates.baseline_budget", "flops");
         d.put("oracle.method", "exact");
         d.put("oracle.probes", "160");
         d.put("oracle.compare_first_order", "32");
@@ -149,6 +150,10 @@ public final class RunConfig {
         String m = get("oracle.method");
         if (!m.equals("exact") && !m.equals("first-order")) {
             throw new ConfigException(where + ": oracle.method must be 'exact' or 'first-order', got '" + m + "'");
+        }
+        String budget = get("mates.baseline_budget");
+        if (!budget.equals("flops") && !budget.equals("tokens")) {
+            throw new ConfigException(where + ": mates.baseline_budget must be 'flops' or 'tokens', got '" + budget + "'");
         }
         try {
             DocumentSplitter.Mode.parse(get("data.long_documents"));

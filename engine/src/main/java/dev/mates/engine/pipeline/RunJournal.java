@@ -54,8 +54,8 @@ public final class RunJournal {
                     overheadFlops + r.overheadFlops());
         }
 
-        ArmResult finish(String name) {
-            return new ArmResult(name, stages, curve, overheadSeconds, overheadFlops);
+        ArmResult finish(String name, int budgetSteps) {
+            return new ArmResult(name, stages, curve, overheadSeconds, overheadFlops, budgetSteps);
         }
     }
 

@@ -18,6 +18,11 @@ public record StageResult(int stage, long step, OracleResult oracle, FitResult i
     /** Selection overhead of the stage in FLOPs: probe + fit + score. */
     @JsonIgnore
     public double overheadFlops() {
+        return overheadFlops(oracle, influence, scoring);
+    }
+
+    /** The FLOPs of a stage's probe, fit and score phases (0 when it had none). */
+    public static double overheadFlops(OracleResult oracle, FitResult influence, ScoreResult scoring) {
         return oracle == null ? 0 : oracle.flops() + influence.flops() + scoring.flops();
     }
 }

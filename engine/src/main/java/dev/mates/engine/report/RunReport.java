@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.mates.engine.pipeline.ArmResult;
 import dev.mates.engine.pipeline.DataSummary;
 import dev.mates.engine.pipeline.EvalPoint;
+import dev.mates.engine.pipeline.Flops;
 import dev.mates.engine.pipeline.RunResult;
 import dev.mates.engine.pipeline.SelectionResult;
 import dev.mates.engine.pipeline.StageResult;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
 /**
  * report.json (docs/report-schema.md), built from the typed results of a run and serialized by Jackson with
@@ -24,17 +26,22 @@ import java.util.Map;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunReport(String run, boolean demo, Boolean distributed, double wallSeconds, long modelParameters,
-                        Map<String, String> config, DataSummary data, Map<String, Arm> arms, List<Stage> stages,
-                        @JsonInclude(JsonInclude.Include.ALWAYS) Double tokenEfficiency, Rejects rejects) {
+                        Map<String, String> config, DataSummary data, String baselineBudget, Map<String, Arm> arms,
+                        List<Stage> stages, @JsonInclude(JsonInclude.Include.ALWAYS) Double tokenEfficiency,
+                        @JsonInclude(JsonInclude.Include.ALWAYS) Double computeEfficiency, Rejects rejects) {
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .setSerializationInclusion(JsonInclude.Include.NON_NULL)
             .enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** One arm's curve and totals; training FLOPs are 6 × parameters × tokens. */
+    /**
+     * One arm's curve and totals; training FLOPs are 6 × parameters × tokens, total FLOPs training plus selection
+     * overhead; budget steps are the extra steps a baseline trained to match the selector arm's total FLOPs.
+     */
     public record Arm(List<EvalPoint> curve, long tokens, double finalReferenceLoss, Double finalHeldoutLoss,
-                      double selectionOverheadSeconds, double selectionOverheadFlops, double trainFlops) {}
+                      double selectionOverheadSeconds, double selectionOverheadFlops, double trainFlops,
+                      double totalFlops, int budgetSteps) {}
 
     /** A stage of the selector arm, with what the baseline arm selected from the same candidates. */
     public record Stage(@JsonUnwrapped StageResult result, BaselineSelection baselineSelection) {}
@@ -49,8 +56,9 @@ public record RunReport(String run, boolean demo, Boolean distributed, double wa
         Map<String, Arm> arms = new LinkedHashMap<>();
         for (ArmResult a : r.arms()) {
             EvalPoint last = a.last();
+            double train = Flops.train(r.modelParameters(), last.tokens());
             arms.put(a.name(), new Arm(a.curve(), last.tokens(), last.referenceLoss(), last.heldoutLoss(),
-                    a.overheadSeconds(), a.overheadFlops(), 6.0 * r.modelParameters() * last.tokens()));
+                    a.overheadSeconds(), a.overheadFlops(), train, train + a.overheadFlops(), a.budgetSteps()));
         }
         ArmResult selector = r.arms().get(0);
         ArmResult baseline = r.arms().size() > 1 ? r.arms().get(1) : null;
@@ -61,7 +69,9 @@ public record RunReport(String run, boolean demo, Boolean distributed, double wa
                     b == null ? null : new BaselineSelection(b.selector(), b.k(), b.composition())));
         }
         return new RunReport(r.run(), demo, distributed ? Boolean.TRUE : null, wallSeconds, r.modelParameters(), r.config(),
-                r.data(), arms, stages, baseline == null ? null : tokenEfficiency(selector, baseline), rejects);
+                r.data(), r.config().get("mates.baseline_budget"), arms, stages,
+                baseline == null ? null : tokenEfficiency(selector, baseline),
+                baseline == null ? null : computeEfficiency(selector, baseline), rejects);
     }
 
     /**
@@ -69,21 +79,33 @@ public record RunReport(String run, boolean demo, Boolean distributed, double wa
      * linear interpolation between evaluation points; null when the selector arm never reached it.
      */
     public static Double tokenEfficiency(ArmResult selector, ArmResult baseline) {
+        return efficiency(selector, baseline, p -> (double) p.tokens());
+    }
+
+    /**
+     * Total FLOPs (training + selection overhead, along the curve) the selector arm needed to reach the baseline's
+     * final reference loss ÷ the baseline's total FLOPs, interpolated like {@link #tokenEfficiency}; null when never
+     * reached.
+     */
+    public static Double computeEfficiency(ArmResult selector, ArmResult baseline) {
+        return efficiency(selector, baseline, EvalPoint::flops);
+    }
+
+    private static Double efficiency(ArmResult selector, ArmResult baseline, ToDoubleFunction<EvalPoint> axis) {
         double target = baseline.last().referenceLoss();
-        double baseTokens = baseline.last().tokens();
         List<EvalPoint> curve = selector.curve();
         for (int i = 0; i < curve.size(); i++) {
             EvalPoint p = curve.get(i);
             if (p.referenceLoss() <= target) {
-                double tokens = p.tokens();
+                double x = axis.applyAsDouble(p);
                 if (i > 0) {
                     EvalPoint prev = curve.get(i - 1);
                     if (prev.referenceLoss() > p.referenceLoss()) {
-                        tokens = prev.tokens() + (prev.referenceLoss() - target) / (prev.referenceLoss() - p.referenceLoss())
-                                * (p.tokens() - prev.tokens());
+                        double x0 = axis.applyAsDouble(prev);
+                        x = x0 + (prev.referenceLoss() - target) / (prev.referenceLoss() - p.referenceLoss()) * (x - x0);
                     }
                 }
-                return tokens / baseTokens;
+                return x / axis.applyAsDouble(baseline.last());
             }
         }
         return null;

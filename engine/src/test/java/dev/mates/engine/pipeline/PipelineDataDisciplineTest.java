@@ -76,17 +76,24 @@ class PipelineDataDisciplineTest {
         final Map<String, Set<String>> probed = new LinkedHashMap<>();
         final Map<String, Set<String>> selected = new LinkedHashMap<>();
         String where = "";
+        /** Bumped by every phase: a new phase packs a new stream. */
+        int epoch;
+
+        Listener tracker() {
+            return new Listener() {
+                @Override
+                public void phase(String phase, String arm, int stage, long step) {
+                    where = arm + "/" + (phase.equals("budget") ? "budget" : Integer.toString(stage));
+                    epoch++;
+                }
+            };
+        }
     }
 
     @Test
     void probesAreNeverCandidatesOrTrainedAndEveryArmSeesTheSamePoolsOnce() {
         Seen seen = new Seen();
-        Listener tracker = new Listener() {
-            @Override
-            public void phase(String phase, String arm, int stage, long step) {
-                seen.where = arm + "/" + stage;
-            }
-        };
+        Listener tracker = seen.tracker();
         List<Arm> arms = List.of(new Arm("mates", recording(new GumbelTopKSelector(1.0), seen)),
                 new Arm("random", recording(new RandomSelector(), seen)));
         RunResult r = new Pipeline("d", cfg, inputs, new FakeRoles(seen, inputs.tokenizer()),
@@ -114,12 +121,45 @@ class PipelineDataDisciplineTest {
         for (String id : warm) assertFalse(everCandidate.contains(id) || probes.contains(id), "warm-up trained on " + id);
         for (var e : seen.trained.entrySet()) {
             for (String id : e.getValue()) assertFalse(probes.contains(id), e.getKey() + " trained on probe document " + id);
-            if (!e.getKey().equals("shared/0")) {
+            if (e.getKey().endsWith("/budget")) {
+                for (String id : e.getValue()) assertFalse(everCandidate.contains(id), "budget steps trained on candidate " + id);
+            } else if (!e.getKey().equals("shared/0")) {
                 assertTrue(seen.selected.get(e.getKey()).containsAll(e.getValue()),
                         e.getKey() + " trained only on its selection");
             }
         }
         assertEquals(r.arms().get(0).stages().get(0).selection().k(), seen.selected.get("mates/1").size());
+    }
+
+    /**
+     * With mates.baseline_budget = flops the random arm trains extra steps until its total FLOPs reach the MATES
+     * arm's (within one step); with tokens both arms train the same tokens.
+     */
+    @Test
+    void theBaselineSpendsTheSelectionOverheadAsTrainingAtEqualFlops() {
+        for (String budget : List.of("flops", "tokens")) {
+            RunConfig c = cfg.with("mates.baseline_budget", budget);
+            Seen seen = new Seen();
+            List<Arm> arms = Arm.of("mates", "random", 1.0);
+            RunResult r = new Pipeline("b-" + budget, c, inputs, new FakeRoles(seen, inputs.tokenizer()),
+                    new FolderObjectStore(dir.resolve("budget-" + budget)), new InMemoryStateStore()).listener(seen.tracker())
+                    .run(arms);
+            ArmResult mates = r.arms().get(0);
+            ArmResult random = r.arms().get(1);
+            assertTrue(mates.overheadFlops() > 0);
+            double perStep = Flops.train(r.modelParameters(), (double) c.getInt("train.batch_size") * c.getInt("model.context"));
+            if (budget.equals("flops")) {
+                assertTrue(random.budgetSteps() > 0, "extra steps");
+                assertTrue(random.last().flops() >= mates.last().flops(), random.last() + " vs " + mates.last());
+                assertTrue(random.last().flops() < mates.last().flops() + perStep, "within one step");
+                assertEquals(random.last().flops(), Flops.train(r.modelParameters(), random.last().tokens()), 1e-6);
+            } else {
+                assertEquals(0, random.budgetSteps());
+                assertEquals(mates.last().tokens(), random.last().tokens());
+            }
+            assertEquals(Flops.train(r.modelParameters(), mates.last().tokens()) + mates.overheadFlops(),
+                    mates.last().flops(), 1e-6 * mates.last().flops(), "the curve's FLOPs include the overhead");
+        }
     }
 
     /** Wraps a selector so that every offer (the candidates) and every result (the selection) is recorded. */
@@ -239,7 +279,7 @@ class PipelineDataDisciplineTest {
         final GptConfig config;
         long step;
         List<Integer> stream = new ArrayList<>();
-        String streamOf = "";
+        int streamOf = -1;
 
         FakeTrainer(Seen seen, Tokenizer tok) {
             this.seen = seen;
@@ -259,9 +299,9 @@ class PipelineDataDisciplineTest {
 
         @Override
         public double trainStep(TokenBatch batch) {
-            if (!seen.where.equals(streamOf)) { // a new phase packs a new stream
+            if (seen.epoch != streamOf) { // a new phase packs a new stream
                 stream = new ArrayList<>();
-                streamOf = seen.where;
+                streamOf = seen.epoch;
             }
             for (int b = 0; b < batch.size(); b++) {
                 int[] in = batch.inputs()[b];
