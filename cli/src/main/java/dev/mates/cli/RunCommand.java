@@ -94,6 +94,16 @@ public final class RunCommand implements Callable<Integer> {
                 e.getKey(), e.getValue().path("final_reference_loss").asDouble(), e.getValue().path("final_heldout_loss").asDouble(Double.NaN))));
         s.append(" (at equal ").append(r.path("baseline_budget").asText("tokens").equals("flops") ? "total FLOPs" : "tokens")
                 .append(")");
+        long selectorTokens = r.path("arms").elements().hasNext() ? r.path("arms").elements().next().path("tokens").asLong() : 0;
+        r.path("arms").fields().forEachRemaining(e -> {
+            if (e.getValue().path("budget_steps").asInt() == 0) return;
+            JsonNode atTokens = null;
+            for (JsonNode p : e.getValue().path("curve")) if (p.path("tokens").asLong() <= selectorTokens) atTokens = p;
+            if (atTokens != null) {
+                s.append(String.format(Locale.ROOT, " | %s at equal tokens: reference %.4f", e.getKey(),
+                        atTokens.path("reference_loss").asDouble()));
+            }
+        });
         for (String e : new String[] {"token_efficiency", "compute_efficiency"}) {
             JsonNode v = r.path(e);
             s.append(" | ").append(e.replace('_', ' ')).append(' ')

@@ -25,8 +25,8 @@ public final class ReportHtml {
                         + "th{background:#f4f4f4}h2{margin-top:28px}.note{color:#555}</style></head><body>");
         h.append("<h1>mates run ").append(esc(r.path("run").asText())).append("</h1>");
         JsonNode te = r.path("token_efficiency");
-        h.append("<p><b>Token efficiency</b> (tokens the selector arm needed to reach the baseline's final reference loss "
-                + "÷ the baseline's tokens): ").append(te.isNull() || te.isMissingNode() ? "not reached" : fmt(te.asDouble()))
+        h.append("<p><b>Token efficiency</b> (tokens the selector arm needed to reach the baseline's reference loss at equal "
+                + "tokens ÷ those tokens): ").append(te.isNull() || te.isMissingNode() ? "not reached" : fmt(te.asDouble()))
                 .append("</p>");
         h.append("<table><tr><th>arm</th><th>tokens</th><th>final reference loss</th><th>final held-out loss</th>"
                 + "<th>selection overhead (s)</th><th>overhead FLOPs / train FLOPs</th><th>total FLOPs</th><th>budget steps</th></tr>");

@@ -75,11 +75,18 @@ public record RunReport(String run, boolean demo, Boolean distributed, double wa
     }
 
     /**
-     * Tokens the selector arm needed to reach the baseline's final reference loss ÷ the baseline's tokens, with
-     * linear interpolation between evaluation points; null when the selector arm never reached it.
+     * Tokens the selector arm needed to reach the baseline's reference loss at equal tokens (its last evaluation
+     * at or before the selector arm's final tokens, so budget steps do not count) ÷ those tokens, with linear
+     * interpolation between evaluation points; null when the selector arm never reached it.
      */
     public static Double tokenEfficiency(ArmResult selector, ArmResult baseline) {
-        return efficiency(selector, baseline, p -> (double) p.tokens());
+        // At equal tokens: the baseline as it stood at the selector arm's tokens, before any budget steps.
+        long tokens = selector.last().tokens();
+        List<EvalPoint> upTo = baseline.curve().stream().filter(p -> p.tokens() <= tokens).toList();
+        if (upTo.isEmpty()) return null;
+        ArmResult equalTokens = new ArmResult(baseline.name(), baseline.stages(), upTo, baseline.overheadSeconds(),
+                baseline.overheadFlops(), 0);
+        return efficiency(selector, equalTokens, p -> (double) p.tokens());
     }
 
     /**

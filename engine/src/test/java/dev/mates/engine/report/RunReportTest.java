@@ -53,6 +53,14 @@ class RunReportTest {
     }
 
     @Test
+    void tokenEfficiencyIsAtEqualTokensEvenWhenTheBaselineTrainedBudgetSteps() {
+        ArmResult mates = arm("mates", 8, 5, 4.5, 3.5, 3.0); // 4000 tokens
+        ArmResult longer = arm("random", 8, 6, 5, 4.5, 4.0, 3.2, 2.9); // 6000 tokens, the last two are budget steps
+        assertEquals(2500.0 / 4000, RunReport.tokenEfficiency(mates, longer), 1e-12);
+        assertNull(RunReport.computeEfficiency(mates, longer), "at equal FLOPs the baseline ends lower: never reached");
+    }
+
+    @Test
     void tokenEfficiencyIsNullWhenNeverReached() {
         assertNull(RunReport.tokenEfficiency(arm("mates", 8, 7, 6, 5, 4.01), arm("random", 8, 6, 5, 4.5, 4.0)));
     }
