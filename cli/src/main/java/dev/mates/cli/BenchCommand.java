@@ -9,8 +9,10 @@ import dev.mates.engine.data.Rejects;
 import dev.mates.engine.data.Tokenizer;
 import dev.mates.engine.influence.InfluenceModel;
 import dev.mates.engine.influence.InfluenceModels;
+import dev.mates.engine.oracle.DirectionalOracle;
 import dev.mates.engine.oracle.ExactOracle;
 import dev.mates.engine.oracle.FirstOrderOracle;
+import dev.mates.engine.oracle.OracleProber;
 import dev.mates.engine.oracle.ReferenceSet;
 import dev.mates.engine.pipeline.RunConfig;
 import dev.mates.engine.score.BatchedScorer;
@@ -47,12 +49,15 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--scores", description = "Number of scores for the Gumbel-top-k figure (default: ${DEFAULT-VALUE}).")
     long scores = 10_000_000L;
 
+    @Option(names = "--probes", description = "Probes per checkpoint for the oracle figures (default: ${DEFAULT-VALUE}).")
+    int probeCount = 200;
+
     private final List<String> lines = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("mates-bench");
-        DemoCorpus.Files demo = DemoCorpus.build(dir, 1, 400, 32, 32);
+        DemoCorpus.Files demo = DemoCorpus.build(dir, 1, 400, 64, 32);
         List<Document> pool = new CorpusReader("pool", new Rejects(null), null).readFirst(List.of(demo.pool().toString()), 30000);
         List<Document> ref = new CorpusReader("reference", new Rejects(null), null).readAll(List.of(demo.reference().toString()));
         List<String> sample = new ArrayList<>();
@@ -111,37 +116,81 @@ public final class BenchCommand implements Callable<Integer> {
         report("train tokens/s (tiny, 16x128, V" + tok.vocabSize() + ")", median(rates), "tokens/s", 7000, "");
     }
 
+    /** An oracle under test: a name for the table and how to build it at the trainer's state. */
+    private record OracleVariant(String name, String how, java.util.function.Function<GptTrainer, OracleProber> make) {}
+
+    /**
+     * Every oracle against the exact one on the same probes, at the demo's checkpoints: the end of the warm-up and two
+     * stages later. Speed is probes/s including each oracle's once-per-state work (the reference gradient), and its
+     * ratio to exact at the same checkpoint; fidelity is the Spearman against exact. Medians over the checkpoints.
+     */
     private void probe(List<Document> pool, List<Document> ref, Tokenizer tok) {
-        GptConfig cfg = GptConfig.preset("tiny", tok.vocabSize(), 128);
-        TokenBatch reference = ReferenceSet.batch(ref.subList(0, Math.min(32, ref.size())), tok, 128);
-        List<Document> probes = pool.subList(0, 24);
-        double[] exactRate = new double[repeats];
-        double[] foRate = new double[repeats];
-        double rho = Double.NaN;
-        try (GptTrainer t = new GptTrainer(cfg, RunConfig.defaults(false).optimizer(), 1)) {
-            Packer packer = new Packer(128, tok.eosId());
-            int next = 100;
-            for (int s = 0; s < 30; s++) {
-                int[][] b = new int[16][];
-                for (int i = 0; i < 16; i++) {
-                    while (!packer.ready()) packer.add(tok.encode(pool.get(next++).text()));
-                    b[i] = packer.next();
+        RunConfig d = RunConfig.defaults(false);
+        GptConfig cfg = d.model(tok.vocabSize());
+        int context = cfg.context();
+        int evalBatch = d.getInt("oracle.eval_batch");
+        TokenBatch reference = ReferenceSet.batch(ref.subList(0, Math.min(d.getInt("demo.reference_docs"), ref.size())), tok, context);
+        List<OracleVariant> variants = List.of(
+                new OracleVariant("first-order", "true AdamW step, expanded at θ+Δ0",
+                        t -> new FirstOrderOracle(t, reference, tok, evalBatch, Listener.QUIET, true)),
+                new OracleVariant("first-order@θ", "true AdamW step, expanded at θ",
+                        t -> new FirstOrderOracle(t, reference, tok, evalBatch, Listener.QUIET, false)),
+                new OracleVariant("directional", "linearised AdamW, expanded at θ+Δ0",
+                        t -> new DirectionalOracle(t, reference, tok, evalBatch, Listener.QUIET, true)),
+                new OracleVariant("directional@θ", "linearised AdamW, expanded at θ",
+                        t -> new DirectionalOracle(t, reference, tok, evalBatch, Listener.QUIET, false)));
+        int[] checkpoints = {d.getInt("mates.warmup_steps"), d.getInt("mates.warmup_steps") + 2 * d.getInt("mates.stage_steps"),
+            d.getInt("mates.warmup_steps") + 4 * d.getInt("mates.stage_steps")};
+        double[] exactRate = new double[checkpoints.length];
+        double[][] rate = new double[variants.size()][checkpoints.length];
+        double[][] speedup = new double[variants.size()][checkpoints.length];
+        double[][] rho = new double[variants.size()][checkpoints.length];
+        int batch = d.getInt("train.batch_size");
+        try (GptTrainer t = new GptTrainer(cfg, d.optimizer(), 1)) {
+            Packer packer = new Packer(context, tok.eosId());
+            int next = 0;
+            for (int c = 0; c < checkpoints.length; c++) {
+                while (t.step() < checkpoints[c]) {
+                    int[][] b = new int[batch][];
+                    for (int i = 0; i < batch; i++) {
+                        while (!packer.ready()) packer.add(tok.encode(pool.get(next++ % pool.size()).text()));
+                        b[i] = packer.next();
+                    }
+                    t.trainStep(TokenBatch.ofSequences(b));
                 }
-                t.trainStep(TokenBatch.ofSequences(b));
-            }
-            for (int r = 0; r < repeats; r++) {
+                // Fresh probes at every checkpoint, never trained on: the far end of the pool.
+                List<Document> probes = pool.subList(pool.size() - (c + 1) * probeCount, pool.size() - c * probeCount);
                 long t0 = System.nanoTime();
-                double[] exact = new ExactOracle(t, reference, tok, 32, Listener.QUIET).probe(probes);
-                exactRate[r] = probes.size() / ((System.nanoTime() - t0) / 1e9);
-                t0 = System.nanoTime();
-                double[] fo = new FirstOrderOracle(t, reference, tok, 32, Listener.QUIET).probe(probes);
-                foRate[r] = probes.size() / ((System.nanoTime() - t0) / 1e9);
-                rho = Correlation.spearman(exact, fo);
+                double[] exact = new ExactOracle(t, reference, tok, evalBatch, Listener.QUIET).probe(probes);
+                exactRate[c] = probes.size() / ((System.nanoTime() - t0) / 1e9);
+                for (int v = 0; v < variants.size(); v++) {
+                    t0 = System.nanoTime();
+                    double[] got;
+                    try (OracleProber o = variants.get(v).make().apply(t)) {
+                        got = o.probe(probes);
+                    }
+                    rate[v][c] = probes.size() / ((System.nanoTime() - t0) / 1e9);
+                    speedup[v][c] = rate[v][c] / exactRate[c];
+                    rho[v][c] = Correlation.spearman(exact, got);
+                }
+                System.out.printf(Locale.ROOT, "  probes at step %d: exact %.1f/s%n", t.step(), exactRate[c]);
             }
         }
-        report("exact probes/s (tiny, ref 32x128)", median(exactRate), "probes/s", 5, "");
-        report("first-order probes/s (same probes)", median(foRate), "probes/s", 30,
-                String.format(Locale.ROOT, "  Spearman vs exact %.3f on %d probes (after 30 steps)", rho, probes.size()));
+        String where = String.format(Locale.ROOT, "%d probes at steps %s, ref %dx%d", probeCount,
+                Arrays.toString(checkpoints).replace(" ", ""), reference.size(), reference.length());
+        report("oracle exact probes/s (" + where + ")", median(exactRate), "probes/s", 5, "  1.0x exact, Spearman 1 (ground truth)");
+        for (int v = 0; v < variants.size(); v++) {
+            OracleVariant o = variants.get(v);
+            boolean target = o.name().equals("directional");
+            double up = median(speedup[v]);
+            double r = median(rho[v]);
+            String verdict = target ? String.format(Locale.ROOT, "  [target ≥ 100x at Spearman ≥ 0.9: %s]",
+                    up >= 100 && r >= 0.9 ? "met" : "NOT met") : "";
+            report("oracle " + o.name() + " probes/s", median(rate[v]), "probes/s", Double.NaN,
+                    String.format(Locale.ROOT, "  %.1fx exact, Spearman vs exact %.3f (min %.3f, max %.3f) — %s%s", up, r,
+                            Arrays.stream(rho[v]).min().orElse(Double.NaN), Arrays.stream(rho[v]).max().orElse(Double.NaN),
+                            o.how(), verdict));
+        }
     }
 
     private void score(List<Document> pool) {

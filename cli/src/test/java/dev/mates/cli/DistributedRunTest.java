@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DistributedRunTest {
     static final String[] SMALL = {"--quick", "--set", "mates.warmup_steps=20", "--set", "mates.stage_steps=10",
-        "--set", "oracle.probes=24", "--set", "oracle.compare_first_order=0", "--set", "eval.interval=10"};
+        "--set", "oracle.probes=24", "--set", "oracle.fidelity_probes=0", "--set", "eval.interval=10"};
 
     @TempDir
     static Path dir;
@@ -89,7 +89,7 @@ class DistributedRunTest {
         TrainerGrpc.TrainerBlockingStub trainer = TrainerGrpc.newBlockingStub(channel);
         StartRunRequest.Builder req = StartRunRequest.newBuilder().setRunId("it-killed").setQuick(true)
                 .putConfig("mates.warmup_steps", "20").putConfig("mates.stage_steps", "10").putConfig("oracle.probes", "24")
-                .putConfig("oracle.compare_first_order", "0").putConfig("eval.interval", "10");
+                .putConfig("oracle.fidelity_probes", "0").putConfig("eval.interval", "10");
         trainer.startRun(req.build());
         GetRunRequest getKilled = GetRunRequest.newBuilder().setRunId("it-killed").build();
         RunStatus s = await("it-killed training stage 1 of the mates arm, or no longer running")

@@ -2,26 +2,36 @@ package dev.mates.engine.oracle;
 
 import dev.mates.engine.data.Document;
 import dev.mates.engine.data.Tokenizer;
+import dev.mates.engine.train.FirstOrderInfluence;
+import dev.mates.engine.train.TokenBatch;
 import dev.mates.engine.train.Trainer;
 import dev.mates.engine.util.Listener;
 import dev.mates.engine.util.Progress;
 import java.util.List;
-import java.util.Map;
 
 /**
- * First-order oracle: I(x) ≈ ∇L_ref · Δθ(x), where Δθ(x) is the AdamW update one step on x would make from the
- * current state. One reference backward per stage, then one forward/backward per probe instead of a reference
- * evaluation. Its agreement with {@link ExactOracle} is measured (Spearman), never assumed.
+ * First-order oracle: I(x) ≈ ∇L_ref · Δθ(x), where Δθ(x) is the true AdamW update one step on x would make from the
+ * current state (clipping and the second-moment update included). One reference backward, then one forward/backward
+ * per probe, the dot product done natively. Its agreement with {@link ExactOracle} is measured (Spearman), never
+ * assumed.
  */
 public final class FirstOrderOracle implements OracleProber {
     private final Trainer trainer;
-    private final dev.mates.engine.train.TokenBatch reference;
+    private final TokenBatch reference;
     private final Tokenizer tokenizer;
     private final int evalBatch;
     private final Listener listener;
+    private final boolean atDrift;
+    private FirstOrderInfluence influence;
 
-    public FirstOrderOracle(Trainer trainer, dev.mates.engine.train.TokenBatch reference, Tokenizer tokenizer,
-                            int evalBatch, Listener listener) {
+    public FirstOrderOracle(Trainer trainer, TokenBatch reference, Tokenizer tokenizer, int evalBatch, Listener listener) {
+        this(trainer, reference, tokenizer, evalBatch, listener, true);
+    }
+
+    /** {@code atDrift}: expand around θ + Δ0 (the default) or, with false, around θ ({@link Trainer#firstOrderInfluence}). */
+    public FirstOrderOracle(Trainer trainer, TokenBatch reference, Tokenizer tokenizer, int evalBatch, Listener listener,
+              boolean atDrift) {
+        this.atDrift = atDrift;
         this.trainer = trainer;
         this.reference = reference;
         this.tokenizer = tokenizer;
@@ -31,22 +41,20 @@ public final class FirstOrderOracle implements OracleProber {
 
     @Override
     public double[] probe(List<Document> probes) {
-        Map<String, float[]> gRef = trainer.gradient(reference, evalBatch);
+        if (influence == null) influence = trainer.firstOrderInfluence(reference, evalBatch, atDrift);
         double[] out = new double[probes.size()];
         Progress bar = new Progress(listener, "probing", probes.size(), "probes");
         for (int i = 0; i < probes.size(); i++) {
-            Map<String, float[]> delta =
-                    trainer.proposedUpdate(ReferenceSet.single(probes.get(i), tokenizer, trainer.config().context()));
-            double dot = 0;
-            for (var e : delta.entrySet()) {
-                float[] g = gRef.get(e.getKey());
-                float[] d = e.getValue();
-                for (int j = 0; j < d.length; j++) dot += (double) g[j] * d[j];
-            }
-            out[i] = dot;
+            out[i] = influence.adamW(ReferenceSet.single(probes.get(i), tokenizer, trainer.config().context()));
             bar.step(1);
         }
         bar.done("first-order oracle");
         return out;
+    }
+
+    @Override
+    public void close() {
+        if (influence != null) influence.close();
+        influence = null;
     }
 }

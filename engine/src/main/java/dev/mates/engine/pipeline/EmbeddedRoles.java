@@ -3,8 +3,10 @@ package dev.mates.engine.pipeline;
 import dev.mates.engine.data.Tokenizer;
 import dev.mates.engine.influence.InfluenceModel;
 import dev.mates.engine.influence.InfluenceModels;
+import dev.mates.engine.oracle.DirectionalOracle;
 import dev.mates.engine.oracle.ExactOracle;
 import dev.mates.engine.oracle.FirstOrderOracle;
+import dev.mates.engine.oracle.OracleMethod;
 import dev.mates.engine.oracle.OracleProber;
 import dev.mates.engine.score.BatchedScorer;
 import dev.mates.engine.score.Scorer;
@@ -36,10 +38,13 @@ public final class EmbeddedRoles implements Roles {
     }
 
     @Override
-    public OracleProber oracle(Trainer trainer, TokenBatch reference, String method, Stage stage) {
+    public OracleProber oracle(Trainer trainer, TokenBatch reference, OracleMethod method, Stage stage) {
         int evalBatch = cfg.getInt("oracle.eval_batch");
-        return method.equals("first-order") ? new FirstOrderOracle(trainer, reference, tokenizer, evalBatch, listener)
-                : new ExactOracle(trainer, reference, tokenizer, evalBatch, listener);
+        return switch (method) {
+            case EXACT -> new ExactOracle(trainer, reference, tokenizer, evalBatch, listener);
+            case FIRST_ORDER -> new FirstOrderOracle(trainer, reference, tokenizer, evalBatch, listener);
+            case DIRECTIONAL -> new DirectionalOracle(trainer, reference, tokenizer, evalBatch, listener);
+        };
     }
 
     @Override

@@ -21,6 +21,13 @@ public final class Flops {
         return 6.0 * params * probeTokens + 2.0 * params * referenceTokens * (probes + 1);
     }
 
+    /**
+     * The directional oracle: one reference gradient, then two forward passes (at θ ± h·u) over every probe token.
+     */
+    public static double directionalProbes(long params, double probeTokens, double referenceTokens) {
+        return 4.0 * params * probeTokens + 6.0 * params * referenceTokens;
+    }
+
     /** The first-order oracle: one reference gradient, then per probe a forward and backward for its update. */
     public static double firstOrderProbes(long params, double probeTokens, double referenceTokens) {
         return 6.0 * params * probeTokens + 6.0 * params * referenceTokens;

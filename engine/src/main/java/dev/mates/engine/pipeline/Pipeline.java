@@ -4,6 +4,8 @@ import dev.mates.engine.data.Document;
 import dev.mates.engine.data.Packer;
 import dev.mates.engine.influence.FitReport;
 import dev.mates.engine.influence.InfluenceModel;
+import dev.mates.engine.oracle.OracleMethod;
+import dev.mates.engine.oracle.OracleProber;
 import dev.mates.engine.oracle.ReferenceSet;
 import dev.mates.engine.select.Selection;
 import dev.mates.engine.select.SelectionManifest;
@@ -137,28 +139,40 @@ public final class Pipeline {
         return saveCheckpoint(trainer, cursor, "shared");
     }
 
-    /** Oracle influence of each probe at the live state, stored as the stage's labels. */
+    /** Oracle influence of each probe at the live state, stored as the stage's labels, with the oracle's fidelity. */
     private OracleResult probe(Trainer trainer, Stage stage, long step, List<Document> probes) {
-        String method = cfg.get("oracle.method");
+        OracleMethod method = cfg.oracleMethod();
         long t0 = System.nanoTime();
         phase("probe", stage.stage(), step);
-        double[] influence = roles.oracle(trainer, reference, method, stage).probe(probes);
+        double[] influence;
+        try (OracleProber oracle = roles.oracle(trainer, reference, method, stage)) {
+            influence = oracle.probe(probes);
+        }
         checkCancelled();
         objects.put(StorageLayout.labelsKey(run, stage.arm(), stage.stage()), RunArtifacts.labelsToJsonl(probes, influence));
         double flops = probeFlops(method, trainer, probes);
         double mean = Arrays.stream(influence).average().orElse(0);
         double std = Math.sqrt(Arrays.stream(influence).map(x -> x * x).average().orElse(0) - mean * mean);
+        int compare = Math.min(cfg.getInt("oracle.fidelity_probes"), probes.size());
+        OracleMethod approximate = method == OracleMethod.EXACT ? OracleMethod.DIRECTIONAL : method;
         Double agreement = null;
-        Integer compared = null;
-        int compare = Math.min(cfg.getInt("oracle.compare_first_order"), probes.size());
-        if (method.equals("exact") && compare >= 3) {
-            double[] approx = roles.oracle(trainer, reference, "first-order", stage).probe(probes.subList(0, compare));
-            agreement = Correlation.spearman(Arrays.copyOf(influence, compare), approx);
-            compared = compare;
-            flops += probeFlops("first-order", trainer, probes.subList(0, compare)); // the fidelity check is spent too
+        double fidelitySeconds = 0;
+        if (compare >= 3) {
+            // The approximate oracle's ranking against the exact one on the first probes: whichever of the two the run
+            // did not use is computed here, and its cost is overhead like the rest.
+            long f0 = System.nanoTime();
+            OracleMethod other = method == OracleMethod.EXACT ? approximate : OracleMethod.EXACT;
+            double[] theirs;
+            try (OracleProber oracle = roles.oracle(trainer, reference, other, stage)) {
+                theirs = oracle.probe(probes.subList(0, compare));
+            }
+            agreement = Correlation.spearman(Arrays.copyOf(influence, compare), theirs);
+            flops += probeFlops(other, trainer, probes.subList(0, compare));
+            fidelitySeconds = (System.nanoTime() - f0) / 1e9;
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        return new OracleResult(method, probes.size(), seconds, flops, mean, std, agreement, compared, influence);
+        return new OracleResult(method.key(), probes.size(), seconds, flops, mean, std, agreement == null ? null : approximate.key(),
+                agreement, agreement == null ? null : compare, fidelitySeconds, influence);
     }
 
     /**
@@ -175,15 +189,15 @@ public final class Pipeline {
     }
 
     /** What probing {@code probes} with {@code method} executes ({@link Flops}). */
-    private double probeFlops(String method, Trainer trainer, List<Document> probes) {
+    private double probeFlops(OracleMethod method, Trainer trainer, List<Document> probes) {
         long n = trainer.config().parameterCount();
         double probeTokens = probes.stream().mapToDouble(d -> Math.min(trainer.config().context(),
                 in.tokenizer().encode(d.text()).length + 1)).sum();
         double refTokens = (double) reference.size() * reference.length();
         return switch (method) {
-            case "exact" -> Flops.exactProbes(n, probeTokens, probes.size(), refTokens);
-            case "first-order" -> Flops.firstOrderProbes(n, probeTokens, refTokens);
-            default -> throw new IllegalArgumentException("oracle.method '" + method + "': no FLOP count");
+            case EXACT -> Flops.exactProbes(n, probeTokens, probes.size(), refTokens);
+            case FIRST_ORDER -> Flops.firstOrderProbes(n, probeTokens, refTokens);
+            case DIRECTIONAL -> Flops.directionalProbes(n, probeTokens, refTokens);
         };
     }
 

@@ -1,6 +1,7 @@
 package dev.mates.engine.pipeline;
 
 import dev.mates.engine.influence.InfluenceModel;
+import dev.mates.engine.oracle.OracleMethod;
 import dev.mates.engine.oracle.OracleProber;
 import dev.mates.engine.score.Scorer;
 import dev.mates.engine.train.TokenBatch;
@@ -14,8 +15,8 @@ import dev.mates.engine.train.Trainer;
 public interface Roles {
     Trainer trainer();
 
-    /** An oracle of {@code method} ("exact" or "first-order") at the trainer's current state. */
-    OracleProber oracle(Trainer trainer, TokenBatch reference, String method, Stage stage);
+    /** An oracle of {@code method} at the trainer's current state; the caller closes it. */
+    OracleProber oracle(Trainer trainer, TokenBatch reference, OracleMethod method, Stage stage);
 
     InfluenceModel influenceModel(Stage stage);
 

@@ -1,6 +1,7 @@
 package dev.mates.engine.pipeline;
 
 import dev.mates.engine.data.DocumentSplitter;
+import dev.mates.engine.oracle.OracleMethod;
 import dev.mates.engine.train.AdamWConfig;
 import dev.mates.engine.train.GptConfig;
 import java.io.IOException;
@@ -27,7 +28,7 @@ public final class RunConfig {
             Map.entry("mates.stage_steps", "30"),
             Map.entry("mates.stages", "2"),
             Map.entry("oracle.probes", "40"),
-            Map.entry("oracle.compare_first_order", "16"),
+            Map.entry("oracle.fidelity_probes", "16"),
             Map.entry("train.batch_size", "8"),
             Map.entry("eval.interval", "20"),
             Map.entry("influence.backbone", "ngram"),
@@ -52,7 +53,7 @@ public final class RunConfig {
         d.put("mates.baseline_budget", "flops");
         d.put("oracle.method", "exact");
         d.put("oracle.probes", "160");
-        d.put("oracle.compare_first_order", "32");
+        d.put("oracle.fidelity_probes", "32");
         d.put("oracle.eval_batch", "32");
         d.put("influence.backbone", "ngram");
         d.put("selection.tau", "1.0");
@@ -147,9 +148,10 @@ public final class RunConfig {
         if (getDouble("selection.pool_multiplier") < 1) {
             throw new ConfigException(where + ": selection.pool_multiplier must be ≥ 1 (the pool is that many times the stage's data)");
         }
-        String m = get("oracle.method");
-        if (!m.equals("exact") && !m.equals("first-order")) {
-            throw new ConfigException(where + ": oracle.method must be 'exact' or 'first-order', got '" + m + "'");
+        try {
+            OracleMethod.parse(get("oracle.method"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(where + ": " + e.getMessage());
         }
         String budget = get("mates.baseline_budget");
         if (!budget.equals("flops") && !budget.equals("tokens")) {
@@ -200,6 +202,11 @@ public final class RunConfig {
 
     public double getDouble(String k) {
         return doubleValue(k, "config");
+    }
+
+    /** The oracle.method the run probes with. */
+    public OracleMethod oracleMethod() {
+        return OracleMethod.parse(get("oracle.method"));
     }
 
     /** The GPT's shape: the model.preset at this vocabulary and model.context. */

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
@@ -143,19 +144,206 @@ public final class GptTrainer implements Trainer {
 
     @Override
     public Map<String, float[]> gradient(TokenBatch set, int batchSize) {
-        long total = set.countedTokens();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray[] grads = new NDArray[params.size()];
-            for (int from = 0; from < set.size(); from += batchSize) {
-                TokenBatch chunk = set.slice(from, Math.min(set.size(), from + batchSize));
-                // Weight each chunk's mean by its share of counted targets: the sum is the gradient of the mean.
-                backward(chunk, (double) chunk.countedTokens() / Math.max(1, total), grads, true);
-            }
+            NDArray[] grads = gradientTensors(set, batchSize);
             Map<String, float[]> out = new LinkedHashMap<>();
             for (int i = 0; i < params.size(); i++) out.put(names.get(i), grads[i].toFloatArray());
             return out;
         }
+    }
+
+    /** ∇ of the mean loss over every counted target of {@code set}, as tensors of the caller's scope. */
+    private NDArray[] gradientTensors(TokenBatch set, int batchSize) {
+        long total = set.countedTokens();
+        NDArray[] grads = new NDArray[params.size()];
+        for (int from = 0; from < set.size(); from += batchSize) {
+            TokenBatch chunk = set.slice(from, Math.min(set.size(), from + batchSize));
+            // Weight each chunk's mean by its share of counted targets: the sum is the gradient of the mean.
+            backward(chunk, (double) chunk.countedTokens() / Math.max(1, total), grads, true);
+        }
+        return grads;
+    }
+
+    @Override
+    public FirstOrderInfluence firstOrderInfluence(TokenBatch reference, int batchSize, boolean atDrift) {
+        return new Linearisation(reference, batchSize, atDrift);
+    }
+
+    /**
+     * {@link FirstOrderInfluence} at the live state. With lr, bias corrections bc1, bc2 and weight decay wd of the next
+     * step, D = √(β2·v/bc2) + ε (v from the state, the probe's g² left out), the update on x splits into a drift that
+     * is the same for every probe, Δ0 = −(lr/bc1)·β1·m/D − lr·wd·θ[decayed], and the probe's part, −b·g_x/D with
+     * b = (lr/bc1)·(1−β1). Expanding the reference loss around θ + Δ0 (the point every probe's step starts from, as far
+     * as the probe is concerned) or around θ:
+     * I(x) ≈ a + ∇L_ref(θ') · (Δθ(x) − Δ0), a = L_ref(θ + Δ0) − L_ref(θ) (at θ' = θ + Δ0) or ∇L_ref(θ) · Δ0 (at θ' = θ).
+     * Linearised: I(x) ≈ a − b·(u·g_x) with u = ∇L_ref(θ')/D.
+     */
+    private final class Linearisation implements FirstOrderInfluence {
+        /**
+         * RMS of the central-difference step h·u per parameter: large enough that float32 rounding of a row's loss
+         * (~1e-7 relative) is small against the change it causes, small enough that the third-order truncation
+         * error is negligible (GptTrainerTest checks the result against autograd's directional derivative).
+         */
+        static final double STEP_RMS = 1e-4;
+        private final NDManager held = manager.newSubManager();
+        private final NDArray[] gRef;
+        private final NDArray[] drift;
+        private final NDArray[] u;
+        private final double a;
+        private final double b;
+        private final double h;
+
+        Linearisation(TokenBatch reference, int batchSize, boolean atDrift) {
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                noGrad();
+                double lr = opt.lrAt(step);
+                long next = step + 1;
+                double bc1 = 1 - Math.pow(opt.beta1(), next);
+                double bc2 = 1 - Math.pow(opt.beta2(), next);
+                int n = params.size();
+                NDArray[] denom = new NDArray[n];
+                drift = new NDArray[n];
+                for (int i = 0; i < n; i++) {
+                    denom[i] = v.get(i).mul(opt.beta2() / bc2).sqrt().add(opt.eps());
+                    drift[i] = m.get(i).div(denom[i]).mul(-lr / bc1 * opt.beta1());
+                    if (decay[i]) drift[i] = drift[i].sub(params.get(i).mul(lr * opt.weightDecay()));
+                }
+                if (atDrift) {
+                    double base = evaluate(reference, batchSize);
+                    NDArray[] saved = new NDArray[n];
+                    for (int i = 0; i < n; i++) saved[i] = detachedCopy(params.get(i));
+                    try {
+                        noGrad();
+                        for (int i = 0; i < n; i++) params.get(i).addi(drift[i]);
+                        gRef = gradientTensors(reference, batchSize);
+                        a = evaluate(reference, batchSize) - base;
+                    } finally {
+                        for (int i = 0; i < n; i++) copyInto(params.get(i), saved[i]);
+                    }
+                } else {
+                    gRef = gradientTensors(reference, batchSize);
+                    double along = 0;
+                    for (int i = 0; i < n; i++) along += dot(gRef[i], drift[i]);
+                    a = along;
+                }
+                noGrad();
+                u = new NDArray[n];
+                double uNorm2 = 0;
+                long count = 0;
+                for (int i = 0; i < n; i++) {
+                    u[i] = gRef[i].div(denom[i]);
+                    uNorm2 += dot(u[i], u[i]);
+                    count += u[i].size();
+                }
+                b = lr / bc1 * (1 - opt.beta1());
+                h = uNorm2 > 0 ? STEP_RMS * Math.sqrt(count / uNorm2) : 0;
+                for (int i = 0; i < n; i++) {
+                    keep(gRef[i]);
+                    keep(drift[i]);
+                    keep(u[i]);
+                }
+            }
+        }
+
+        private void keep(NDArray x) {
+            NDScope.unregister(x);
+            x.attach(held);
+        }
+
+        @Override
+        public double adamW(TokenBatch probe) {
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                NDArray[] grads = new NDArray[params.size()];
+                backward(probe, 1.0, grads, false);
+                noGrad();
+                double lr = opt.lrAt(step);
+                long next = step + 1;
+                double bc1 = 1 - Math.pow(opt.beta1(), next);
+                double bc2 = 1 - Math.pow(opt.beta2(), next);
+                double clip = clipScale(grads);
+                double total = a;
+                for (int i = 0; i < params.size(); i++) {
+                    NDArray g = clip == 1.0 ? grads[i] : grads[i].mul(clip);
+                    NDArray mNew = m.get(i).mul(opt.beta1()).add(g.mul(1 - opt.beta1()));
+                    NDArray vNew = v.get(i).mul(opt.beta2()).add(g.square().mul(1 - opt.beta2()));
+                    NDArray delta = mNew.div(vNew.div(bc2).sqrt().add(opt.eps())).mul(-lr / bc1);
+                    if (decay[i]) delta = delta.sub(params.get(i).mul(lr * opt.weightDecay()));
+                    total += dot(gRef[i], delta.sub(drift[i]));
+                }
+                return total;
+            }
+        }
+
+        @Override
+        public double[] linearised(TokenBatch rows, int batchSize) {
+            double[] d = directionalDerivatives(rows, batchSize);
+            double[] out = new double[d.length];
+            for (int i = 0; i < d.length; i++) out[i] = a - b * d[i];
+            return out;
+        }
+
+        @Override
+        public double[] directionalDerivatives(TokenBatch rows, int batchSize) {
+            double[] out = new double[rows.size()];
+            if (h == 0) return out;
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                noGrad();
+                NDArray[] saved = new NDArray[params.size()];
+                for (int i = 0; i < params.size(); i++) saved[i] = detachedCopy(params.get(i));
+                try {
+                    shift(h);
+                    double[] plus = rowLosses(rows, batchSize);
+                    shift(-2 * h);
+                    double[] minus = rowLosses(rows, batchSize);
+                    for (int r = 0; r < out.length; r++) out[r] = (plus[r] - minus[r]) / (2 * h);
+                } finally {
+                    // Put the weights back bit for bit (θ + h·u − 2h·u + h·u is not θ in float32).
+                    for (int i = 0; i < params.size(); i++) copyInto(params.get(i), saved[i]);
+                }
+            }
+            return out;
+        }
+
+        private void shift(double by) {
+            for (int i = 0; i < params.size(); i++) params.get(i).addi(u[i].mul(by));
+        }
+
+        @Override
+        public Map<String, float[]> direction() {
+            Map<String, float[]> out = new LinkedHashMap<>();
+            for (int i = 0; i < params.size(); i++) out.put(names.get(i), u[i].toFloatArray());
+            return out;
+        }
+
+        @Override
+        public void close() {
+            held.close();
+        }
+    }
+
+    private static double dot(NDArray x, NDArray y) {
+        return x.toType(DataType.FLOAT64, false).mul(y.toType(DataType.FLOAT64, false)).sum().getDouble();
+    }
+
+    /** Mean loss of each row of {@code rows} over its counted targets, {@code batchSize} rows per forward pass. */
+    private double[] rowLosses(TokenBatch rows, int batchSize) {
+        double[] out = new double[rows.size()];
+        for (int from = 0; from < rows.size(); from += batchSize) {
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                int to = Math.min(rows.size(), from + batchSize);
+                NDArray[] t = tensors(rows.slice(from, to));
+                NDArray[] sums = model.lossSums(t[0], t[1], t[2]);
+                double[] s = sums[0].toType(DataType.FLOAT64, false).toDoubleArray();
+                float[] c = sums[1].toFloatArray();
+                for (int r = 0; r < to - from; r++) out[from + r] = c[r] > 0 ? s[r] / c[r] : 0;
+            }
+        }
+        return out;
     }
 
     @Override

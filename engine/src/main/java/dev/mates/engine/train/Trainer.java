@@ -28,6 +28,13 @@ public interface Trainer extends AutoCloseable {
      */
     Map<String, float[]> proposedUpdate(TokenBatch batch);
 
+    /**
+     * The reference gradient, kept natively for first-order influence probes (fast oracles): taken at the live
+     * weights, or with {@code atDrift} at the weights after the part of the next AdamW step that is the same for
+     * every probe (momentum and weight decay). Valid until the state changes; close it before training on.
+     */
+    FirstOrderInfluence firstOrderInfluence(TokenBatch reference, int batchSize, boolean atDrift);
+
     /** Copies weights, moments and step into memory. */
     void snapshot();
 

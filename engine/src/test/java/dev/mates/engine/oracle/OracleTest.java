@@ -86,7 +86,12 @@ class OracleTest {
         try (GptTrainer t = new GptTrainer(CFG, OPT, 1)) {
             t.restore(warm);
             new ExactOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes.subList(0, 5));
-            new FirstOrderOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes.subList(0, 5));
+            try (FirstOrderOracle f = new FirstOrderOracle(t, reference, BYTES, 4, Listener.QUIET)) {
+                f.probe(probes.subList(0, 5));
+            }
+            try (DirectionalOracle d = new DirectionalOracle(t, reference, BYTES, 4, Listener.QUIET)) {
+                d.probe(probes.subList(0, 5));
+            }
             Checkpoint after = t.checkpoint();
             assertEquals(warm.step(), after.step());
             for (String k : warm.weights().keySet()) {
@@ -103,7 +108,9 @@ class OracleTest {
         try (GptTrainer t = new GptTrainer(CFG, OPT, 1)) {
             t.restore(warm);
             double[] first = new ExactOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes.subList(0, 3));
-            new FirstOrderOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes.subList(0, 3));
+            try (FirstOrderOracle f = new FirstOrderOracle(t, reference, BYTES, 4, Listener.QUIET)) {
+                f.probe(probes.subList(0, 3));
+            }
             t.trainStep(ReferenceSet.single(probes.get(7), BYTES, CFG.context()));
             t.restore(warm);
             Checkpoint after = t.checkpoint();
@@ -166,11 +173,37 @@ class OracleTest {
         try (GptTrainer t = new GptTrainer(CFG, OPT, 1)) {
             t.restore(warm);
             exact = new ExactOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes);
-            approx = new FirstOrderOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes);
+            try (FirstOrderOracle f = new FirstOrderOracle(t, reference, BYTES, 4, Listener.QUIET)) {
+                approx = f.probe(probes);
+            }
         }
         double rho = Correlation.spearman(exact, approx);
         System.out.printf("first-order vs exact Spearman on %d probes: %.3f%n", probes.size(), rho);
         assertTrue(rho > 0.6, "first-order oracle should rank probes like the exact one, Spearman " + rho);
+    }
+
+    @Test
+    void directionalAgreesWithExactByRankAndIsOrderIndependent() {
+        double[] exact;
+        double[] approx;
+        double[] reversed;
+        try (GptTrainer t = new GptTrainer(CFG, OPT, 1)) {
+            t.restore(warm);
+            exact = new ExactOracle(t, reference, BYTES, 4, Listener.QUIET).probe(probes);
+            try (DirectionalOracle d = new DirectionalOracle(t, reference, BYTES, 4, Listener.QUIET)) {
+                approx = d.probe(probes);
+                List<Document> rev = new ArrayList<>(probes);
+                java.util.Collections.reverse(rev);
+                reversed = d.probe(rev);
+            }
+        }
+        for (int i = 0; i < probes.size(); i++) {
+            // batching and length-sorting must not change a probe's value beyond float rounding
+            assertEquals(approx[i], reversed[probes.size() - 1 - i], 1e-6 + 1e-3 * Math.abs(approx[i]), "probe " + i);
+        }
+        double rho = Correlation.spearman(exact, approx);
+        System.out.printf("directional vs exact Spearman on %d probes: %.3f%n", probes.size(), rho);
+        assertTrue(rho > 0.5, "directional oracle should rank probes like the exact one, Spearman " + rho);
     }
 
     @Test

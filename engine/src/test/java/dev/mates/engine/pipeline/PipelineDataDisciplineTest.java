@@ -63,7 +63,7 @@ class PipelineDataDisciplineTest {
         Files.writeString(dir.resolve("ref.jsonl"), "{\"text\":\"document number one\"}\n", StandardCharsets.UTF_8);
         cfg = RunConfig.load(null, false, Map.ofEntries(Map.entry("model.context", "32"), Map.entry("tokenizer.vocab", "300"),
                 Map.entry("train.batch_size", "2"), Map.entry("mates.warmup_steps", "5"), Map.entry("mates.stage_steps", "4"),
-                Map.entry("mates.stages", "3"), Map.entry("oracle.probes", "10"), Map.entry("oracle.compare_first_order", "0"),
+                Map.entry("mates.stages", "3"), Map.entry("oracle.probes", "10"), Map.entry("oracle.fidelity_probes", "0"),
                 Map.entry("eval.interval", "2"), Map.entry("tokenizer.sample_docs", "100")));
         inputs = RunInputs.load(List.of(dir.resolve("pool.jsonl").toString()), List.of(dir.resolve("ref.jsonl").toString()),
                 List.of(), cfg, new Rejects(null), Listener.QUIET);
@@ -225,7 +225,7 @@ class PipelineDataDisciplineTest {
         }
 
         @Override
-        public OracleProber oracle(Trainer trainer, TokenBatch reference, String method, Stage stage) {
+        public OracleProber oracle(Trainer trainer, TokenBatch reference, dev.mates.engine.oracle.OracleMethod method, Stage stage) {
             return probes -> {
                 Set<String> ids = seen.probed.computeIfAbsent(stage.arm() + "/" + stage.stage(), w -> new HashSet<>());
                 probes.forEach(d -> ids.add(d.id()));
@@ -338,6 +338,11 @@ class PipelineDataDisciplineTest {
 
         @Override
         public Map<String, float[]> proposedUpdate(TokenBatch batch) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public dev.mates.engine.train.FirstOrderInfluence firstOrderInfluence(TokenBatch reference, int batchSize, boolean atDrift) {
             throw new UnsupportedOperationException();
         }
 

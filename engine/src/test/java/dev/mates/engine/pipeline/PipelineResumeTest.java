@@ -51,7 +51,7 @@ class PipelineResumeTest {
         cfg = RunConfig.load(null, false, Map.ofEntries(Map.entry("model.context", "32"),
                 Map.entry("tokenizer.vocab", "300"), Map.entry("train.batch_size", "4"),
                 Map.entry("mates.warmup_steps", "6"), Map.entry("mates.stage_steps", "4"), Map.entry("mates.stages", "3"),
-                Map.entry("oracle.probes", "12"), Map.entry("oracle.compare_first_order", "0"),
+                Map.entry("oracle.probes", "12"), Map.entry("oracle.fidelity_probes", "0"),
                 Map.entry("oracle.eval_batch", "8"), Map.entry("eval.interval", "4"), Map.entry("eval.batch_size", "8"),
                 Map.entry("tokenizer.sample_docs", "200")));
         inputs = RunInputs.load(List.of(dir.resolve("pool.jsonl").toString()), List.of(dir.resolve("ref.jsonl").toString()),

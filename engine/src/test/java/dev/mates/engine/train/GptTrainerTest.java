@@ -104,6 +104,65 @@ class GptTrainerTest {
         }
     }
 
+    private static double dot(Map<String, float[]> a, Map<String, float[]> b) {
+        double s = 0;
+        for (String k : a.keySet()) {
+            float[] x = a.get(k);
+            float[] y = b.get(k);
+            for (int i = 0; i < x.length; i++) s += (double) x[i] * y[i];
+        }
+        return s;
+    }
+
+    /** The native first-order influence is ∇L_ref · (the update AdamW would really take), computed on the heap here. */
+    @Test
+    void adamWFirstOrderEqualsTheHeapDotProductOfReferenceGradientAndProposedUpdate() {
+        try (GptTrainer t = new GptTrainer(CFG, opt(), 7)) {
+            for (int i = 0; i < 8; i++) t.trainStep(batch(i, 4));
+            TokenBatch ref = batch(500, 5);
+            Map<String, float[]> gRef = t.gradient(ref, 2);
+            try (FirstOrderInfluence f = t.firstOrderInfluence(ref, 2, false)) {
+                for (long probe = 20; probe < 24; probe++) {
+                    TokenBatch x = batch(probe, 1);
+                    double heap = dot(gRef, t.proposedUpdate(x));
+                    assertEquals(heap, f.adamW(x), 1e-6 + 1e-4 * Math.abs(heap), "probe " + probe);
+                }
+            }
+        }
+    }
+
+    /**
+     * Central differences of each row's loss along u against autograd's directional derivative u · ∇L_row, row by
+     * row: the step h must make rounding and truncation negligible.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void centralDifferencesMatchAutogradDirectionalDerivatives(boolean atDrift) {
+        try (GptTrainer t = new GptTrainer(CFG, opt(), 8)) {
+            for (int i = 0; i < 12; i++) t.trainStep(batch(i, 4));
+            TokenBatch ref = batch(600, 6);
+            TokenBatch rows = batch(700, 10);
+            Map<String, float[]> before = t.checkpoint().weights();
+            try (FirstOrderInfluence f = t.firstOrderInfluence(ref, 3, atDrift)) {
+                double[] fd = f.directionalDerivatives(rows, 4);
+                Map<String, float[]> u = f.direction();
+                double[] autograd = new double[rows.size()];
+                for (int r = 0; r < rows.size(); r++) autograd[r] = dot(u, t.gradient(rows.slice(r, r + 1), 1));
+                double scale = java.util.Arrays.stream(autograd).map(Math::abs).max().orElse(0);
+                assertTrue(scale > 0, "directional derivatives must not all vanish");
+                for (int r = 0; r < rows.size(); r++) {
+                    assertEquals(autograd[r], fd[r], 1e-2 * scale, "row " + r + ": autograd " + autograd[r] + ", central differences " + fd[r]);
+                }
+                assertTrue(dev.mates.engine.util.Correlation.spearman(autograd, fd) > 0.99);
+                // and the linearised influence is the affine map of them the class documents: a − b·d, b > 0
+                double[] lin = f.linearised(rows, 4);
+                assertTrue(dev.mates.engine.util.Correlation.spearman(lin, fd) < -0.99, "I = a − b·(u·g): decreasing in u·g");
+            }
+            Map<String, float[]> after = t.checkpoint().weights();
+            for (String k : before.keySet()) assertArrayEquals(before.get(k), after.get(k), 0f, k + " must be restored bit for bit");
+        }
+    }
+
     @Test
     void gradientMatchesFiniteDifferences() {
         try (GptTrainer t = new GptTrainer(CFG, opt(), 6)) {

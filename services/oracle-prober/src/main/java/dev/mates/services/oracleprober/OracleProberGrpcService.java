@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.mates.engine.data.Document;
 import dev.mates.engine.data.Tokenizer;
+import dev.mates.engine.oracle.OracleMethod;
 import dev.mates.engine.oracle.OracleProber;
 import dev.mates.engine.oracle.ReferenceSet;
 import dev.mates.engine.pipeline.EmbeddedRoles;
@@ -68,10 +69,13 @@ public class OracleProberGrpcService extends OracleProberGrpc.OracleProberImplBa
     @Blocking
     public void probe(ProbeRequest request, StreamObserver<ProbeResult> observer) {
         try {
-            String method = request.getMethod().isEmpty() ? "exact" : request.getMethod();
-            if (!method.equals("exact") && !method.equals("first-order")) {
-                throw GrpcErrors.invalid("method", "must be 'exact' or 'first-order', got '" + method + "'");
+            OracleMethod parsed;
+            try {
+                parsed = request.getMethod().isEmpty() ? OracleMethod.EXACT : OracleMethod.parse(request.getMethod());
+            } catch (IllegalArgumentException e) {
+                throw GrpcErrors.invalid("method", e.getMessage());
             }
+            String method = parsed.key();
             String configKey = Refs.key("config_ref", request.getConfigRef(), stores.bucket());
             String tokenizerKey = Refs.key("tokenizer_ref", request.getTokenizerRef(), stores.bucket());
             String referenceKey = Refs.key("reference_ref", request.getReferenceRef(), stores.bucket());
@@ -81,7 +85,7 @@ public class OracleProberGrpcService extends OracleProberGrpc.OracleProberImplBa
             synchronized (lock) {
                 noGradMode();
                 load(configKey, tokenizerKey, referenceKey, checkpointKey);
-                OracleProber oracle = new EmbeddedRoles(cfg, tokenizer, Listener.QUIET).oracle(trainer, reference, method, null);
+                try (OracleProber oracle = new EmbeddedRoles(cfg, tokenizer, Listener.QUIET).oracle(trainer, reference, parsed, null)) {
                 for (int from = 0; from < docs.size(); from += chunk) {
                     if (observer instanceof ServerCallStreamObserver<?> s && s.isCancelled()) return;
                     int to = Math.min(docs.size(), from + chunk);
@@ -98,6 +102,7 @@ public class OracleProberGrpcService extends OracleProberGrpc.OracleProberImplBa
                                 .setInfluence(influence[i - from]).build());
                     }
                     registry.counter("mates.oracle.probes", "method", method).increment(to - from);
+                }
                 }
             }
             observer.onCompleted();

@@ -9,6 +9,8 @@ import dev.mates.engine.data.ByteBpeTokenizer;
 import dev.mates.engine.data.Document;
 import dev.mates.engine.oracle.ExactOracle;
 import dev.mates.engine.oracle.FirstOrderOracle;
+import dev.mates.engine.oracle.OracleMethod;
+import dev.mates.engine.oracle.OracleProber;
 import dev.mates.engine.oracle.ReferenceSet;
 import dev.mates.engine.pipeline.EmbeddedRoles;
 import dev.mates.engine.util.Listener;
@@ -58,7 +60,7 @@ class ProbeRpcTest {
 
     /** A tiny run: what the trainer writes, and what the embedded oracle measured on its live trainer. */
     record TinyRun(String run, RunConfig cfg, List<Document> probes, String ckptA, String ckptB,
-                   double[] exactA, double[] exactB, double[] firstOrderB) {}
+                   double[] exactA, double[] exactB, double[] firstOrderB, double[] directionalB) {}
 
     static TinyRun tiny;
 
@@ -123,6 +125,7 @@ class ProbeRpcTest {
         EmbeddedRoles roles = new EmbeddedRoles(cfg, tok, Listener.QUIET);
         String ckptA, ckptB;
         double[] exactA, exactB, firstOrderB;
+        double[] directionalB = new double[probes.size()];
         try (Trainer trainer = roles.trainer()) {
             for (int s = 0; s < 3; s++) trainer.trainStep(ReferenceSet.batch(documents(texts, 4 * s, 4), tok, context));
             Checkpoint a = trainer.checkpoint();
@@ -133,10 +136,20 @@ class ProbeRpcTest {
             Checkpoint b = trainer.checkpoint();
             ckptB = StorageLayout.checkpointKey(run, "mates", b.step());
             RunArtifacts.writeCheckpoint(s3, ckptB, b);
-            exactB = roles.oracle(trainer, ref, "exact", null).probe(probes);
-            firstOrderB = new FirstOrderOracle(trainer, ref, tok, evalBatch, Listener.QUIET).probe(probes);
+            exactB = roles.oracle(trainer, ref, OracleMethod.EXACT, null).probe(probes);
+            try (FirstOrderOracle f = new FirstOrderOracle(trainer, ref, tok, evalBatch, Listener.QUIET)) {
+                firstOrderB = f.probe(probes);
+            }
+            // The service answers in chunks of mates.oracle.stream-chunk, one oracle per request: the same here.
+            int chunk = ConfigProvider.getConfig().getValue("mates.oracle.stream-chunk", Integer.class);
+            try (OracleProber d = roles.oracle(trainer, ref, OracleMethod.DIRECTIONAL, null)) {
+                for (int from = 0; from < probes.size(); from += chunk) {
+                    double[] part = d.probe(probes.subList(from, Math.min(probes.size(), from + chunk)));
+                    System.arraycopy(part, 0, directionalB, from, part.length);
+                }
+            }
         }
-        return new TinyRun(run, cfg, probes, ckptA, ckptB, exactA, exactB, firstOrderB);
+        return new TinyRun(run, cfg, probes, ckptA, ckptB, exactA, exactB, firstOrderB, directionalB);
     }
 
     static List<Document> documents(List<String> texts, int from, int n) {
@@ -201,6 +214,12 @@ class ProbeRpcTest {
         List<Document> few = tiny.probes().subList(0, 2);
         assertResults(few, java.util.Arrays.copyOf(tiny.exactA(), 2), probe(request(tiny.ckptA(), "exact", few).build()));
         given().get("/q/metrics").then().statusCode(200).body(containsString("mates_oracle_probes_total{method=\"first-order\""));
+    }
+
+    @Test
+    void directionalProbesEqualTheEmbeddedOracleBitForBit() {
+        assertResults(tiny.probes(), tiny.directionalB(), probe(request(tiny.ckptB(), "directional", tiny.probes()).build()));
+        given().get("/q/metrics").then().statusCode(200).body(containsString("mates_oracle_probes_total{method=\"directional\""));
     }
 
     @Test

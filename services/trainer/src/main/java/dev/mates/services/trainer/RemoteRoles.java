@@ -6,6 +6,7 @@ import dev.mates.engine.data.Tokenizer;
 import dev.mates.engine.influence.FitReport;
 import dev.mates.engine.influence.InfluenceModel;
 import dev.mates.engine.influence.InfluenceModels;
+import dev.mates.engine.oracle.OracleMethod;
 import dev.mates.engine.oracle.OracleProber;
 import dev.mates.engine.pipeline.EmbeddedRoles;
 import dev.mates.engine.pipeline.Roles;
@@ -81,8 +82,8 @@ final class RemoteRoles implements Roles {
     }
 
     @Override
-    public OracleProber oracle(Trainer trainer, TokenBatch reference, String method, Stage stage) {
-        return probes -> probeRemote(probes, method, stage);
+    public OracleProber oracle(Trainer trainer, TokenBatch reference, OracleMethod method, Stage stage) {
+        return probes -> probeRemote(probes, method.key(), stage);
     }
 
     /**
