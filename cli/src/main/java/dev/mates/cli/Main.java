@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code mates} command. */
 @Command(name = "mates", mixinStandardHelpOptions = true, version = "mates 0.1.0",
         description = "Model-aware pretraining data selection (MATES).",
-        subcommands = {RunCommand.class, BenchCommand.class, QueueBenchCommand.class, ClusterCommand.class})
+        subcommands = {RunCommand.class, CorpusCommand.class, BenchCommand.class, QueueBenchCommand.class, ClusterCommand.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));

@@ -51,7 +51,7 @@ class RunCommandTest {
         for (JsonNode s : r.path("stages")) {
             assertTrue(s.path("oracle").path("count").asInt() > 0);
             assertTrue(s.path("oracle").path("seconds").asDouble() > 0);
-            assertTrue(s.path("oracle").has("first_order_spearman"));
+            assertTrue(s.path("oracle").path("fidelity_spearman").isNumber(), "every stage reports its oracle's fidelity");
             assertEquals("ngram", s.path("influence").path("backbone").asText());
             assertTrue(s.path("influence").has("val_spearman") && s.path("influence").has("val_pearson"));
             assertTrue(s.path("scoring").path("docs").asInt() > 0);
@@ -94,7 +94,13 @@ class RunCommandTest {
         assertTrue(data.path("reference_rows").asInt() > data.path("reference_documents").asInt(), data.toString());
         assertTrue(data.path("heldout_targets").asLong() > 16 * 128, "held-out documents count every token: " + data);
         assertEquals(2, r.path("stages").size());
-        for (JsonNode s : r.path("stages")) assertEquals(40, s.path("oracle").path("count").asInt());
+        for (JsonNode s : r.path("stages")) {
+            assertEquals(200, s.path("oracle").path("count").asInt()); // the --quick profile's oracle.probes
+            assertEquals("directional", s.path("oracle").path("method").asText());
+            assertTrue(s.path("oracle").path("fidelity_spearman").isNumber(), "the fast oracle's fidelity is measured: " + s);
+            assertTrue(s.path("influence").path("val_spearman_low").isNumber(), s.toString());
+        }
+        assertTrue(r.has("compute_efficiency") && r.has("token_efficiency"));
         assertTrue(r.at("/arms/mates/final_reference_loss").asDouble() < Math.log(2048));
     }
 

@@ -54,13 +54,14 @@ public final class ReportHtml {
         h.append("<h2>Influence model validation Spearman per stage</h2>").append(spearmanChart(r.path("stages")));
         h.append("<h2>Composition of each selection by source</h2>").append(compositionChart(r.path("stages")));
         h.append("<h2>Stages</h2><table><tr><th>stage</th><th>step</th><th>probes</th><th>probe s</th>"
-                + "<th>1st-order ρ</th><th>backbone</th><th>val ρ</th><th>val r</th><th>scored</th><th>score s</th>"
+                + "<th>oracle ρ vs exact</th><th>backbone</th><th>val ρ</th><th>val r</th><th>scored</th><th>score s</th>"
                 + "<th>k</th><th>τ</th></tr>");
         for (JsonNode s : r.path("stages")) {
             h.append("<tr><td>").append(s.path("stage").asInt()).append("</td><td>").append(s.path("step").asLong())
                     .append("</td><td>").append(s.path("oracle").path("count").asInt())
                     .append("</td><td>").append(fmt(s.path("oracle").path("seconds").asDouble()))
-                    .append("</td><td>").append(s.path("oracle").has("first_order_spearman") ? fmt(s.path("oracle").get("first_order_spearman").asDouble()) : "–")
+                    .append("</td><td>").append(s.path("oracle").path("fidelity_spearman").isNumber()
+                            ? fmt(s.path("oracle").get("fidelity_spearman").asDouble()) + " (" + esc(s.path("oracle").path("fidelity_method").asText()) + ")" : "–")
                     .append("</td><td>").append(esc(s.path("influence").path("backbone").asText("–")))
                     .append("</td><td>").append(fmt(s.path("influence").path("val_spearman").asDouble()))
                     .append("</td><td>").append(fmt(s.path("influence").path("val_pearson").asDouble()))

@@ -87,15 +87,15 @@ public final class EncoderInfluenceModel implements InfluenceModel, AutoCloseabl
     @Override
     public FitReport fit(List<Document> docs, double[] influence, long splitSeed) {
         long t0 = System.nanoTime();
-        FitData data = FitData.of(docs.size(), influence, splitSeed);
+        FitData data = FitData.of(docs, influence, splitSeed);
         float[][] x = embeddings(docs);
         MlpHead h = new MlpHead(MiniLmEncoder.DIM, hidden, seed);
         float[] p = h.get(), g = new float[p.length], m = new float[p.length], v = new float[p.length];
         float[] act = new float[hidden];
-        double[] yVal = data.labels(data.val());
-        double[] pVal = new double[yVal.length];
+        double[] yTune = data.labels(data.tune());
+        double[] pTune = new double[yTune.length];
         float[] best = null;
-        double bestSpearman = Double.NaN, bestPearson = Double.NaN;
+        double bestSpearman = Double.NaN;
         int bestEpoch = 0;
         int[] order = data.train().clone();
         Random rnd = new Random(seed ^ 0x5eed);
@@ -118,19 +118,21 @@ public final class EncoderInfluenceModel implements InfluenceModel, AutoCloseabl
                 }
                 h.set(p);
             }
-            for (int i = 0; i < pVal.length; i++) pVal[i] = h.forward(x[data.val()[i]], act);
-            double sp = Correlation.spearman(pVal, yVal);
+            for (int i = 0; i < pTune.length; i++) pTune[i] = h.forward(x[data.tune()[i]], act);
+            double sp = Correlation.spearman(pTune, yTune);
             if (best == null || FitData.comparable(sp) > FitData.comparable(bestSpearman)) {
                 best = p.clone();
                 bestSpearman = sp;
-                bestPearson = Correlation.pearson(pVal, yVal);
                 bestEpoch = epoch;
             }
         }
         h.set(best);
         head = h;
-        return new FitReport(backbone(), data.train().length, data.val().length, epochs, bestEpoch, bestSpearman,
-                bestPearson, (System.nanoTime() - t0) / 1e9);
+        double[] yVal = data.labels(data.val());
+        double[] pVal = new double[yVal.length];
+        for (int i = 0; i < pVal.length; i++) pVal[i] = h.forward(x[data.val()[i]], act);
+        return new FitReport(backbone(), data.train().length, data.tune().length, data.val().length, epochs, bestEpoch,
+                Correlation.spearman(pVal, yVal), Correlation.pearson(pVal, yVal), (System.nanoTime() - t0) / 1e9);
     }
 
     @Override

@@ -51,7 +51,7 @@ public final class HashedNgramInfluenceModel implements InfluenceModel {
     @Override
     public FitReport fit(List<Document> docs, double[] influence, long splitSeed) {
         long t0 = System.nanoTime();
-        FitData data = FitData.of(docs.size(), influence, splitSeed);
+        FitData data = FitData.of(docs, influence, splitSeed);
         NgramFeatures fx = new NgramFeatures();
         NgramFeatures.Sparse[] x = new NgramFeatures.Sparse[docs.size()];
         for (int i = 0; i < x.length; i++) x[i] = fx.extract(docs.get(i).text());
@@ -59,10 +59,10 @@ public final class HashedNgramInfluenceModel implements InfluenceModel {
         float[] w = new float[NgramFeatures.DIM];
         float[] g2 = new float[NgramFeatures.DIM];
         double b = 0, gb2 = 0;
-        double[] yVal = data.labels(data.val());
-        double[] pVal = new double[yVal.length];
+        double[] yTune = data.labels(data.tune());
+        double[] pTune = new double[yTune.length];
         float[] bestW = null;
-        double bestB = 0, bestSpearman = Double.NEGATIVE_INFINITY, bestPearson = Double.NaN;
+        double bestB = 0, bestSpearman = Double.NEGATIVE_INFINITY;
         int bestEpoch = 0;
         int[] order = data.train().clone();
         Random rnd = new Random(seed ^ 0x5eed);
@@ -83,20 +83,22 @@ public final class HashedNgramInfluenceModel implements InfluenceModel {
                 gb2 += err * err;
                 b -= lr * err / (Math.sqrt(gb2) + eps);
             }
-            for (int i = 0; i < pVal.length; i++) pVal[i] = dot(w, b, x[data.val()[i]]);
-            double sp = Correlation.spearman(pVal, yVal);
+            for (int i = 0; i < pTune.length; i++) pTune[i] = dot(w, b, x[data.tune()[i]]);
+            double sp = Correlation.spearman(pTune, yTune);
             if (bestW == null || FitData.comparable(sp) > FitData.comparable(bestSpearman)) {
                 bestW = w.clone();
                 bestB = b;
                 bestSpearman = sp;
-                bestPearson = Correlation.pearson(pVal, yVal);
                 bestEpoch = epoch;
             }
         }
         weights = bestW;
         bias = bestB;
-        return new FitReport(BACKBONE, data.train().length, data.val().length, epochs, bestEpoch, bestSpearman,
-                bestPearson, (System.nanoTime() - t0) / 1e9);
+        double[] yVal = data.labels(data.val());
+        double[] pVal = new double[yVal.length];
+        for (int i = 0; i < pVal.length; i++) pVal[i] = dot(weights, bias, x[data.val()[i]]);
+        return new FitReport(BACKBONE, data.train().length, data.tune().length, data.val().length, epochs, bestEpoch,
+                Correlation.spearman(pVal, yVal), Correlation.pearson(pVal, yVal), (System.nanoTime() - t0) / 1e9);
     }
 
     @Override

@@ -2,16 +2,21 @@ package dev.mates.engine.pipeline;
 
 import dev.mates.engine.data.DataException;
 import dev.mates.engine.util.Listener;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * The data discipline of a run, fixed before training starts: one shuffle of the pool's data points by seed; the
- * first {@code stages × probes} are the probe set, and no data point of a probe's document is ever a candidate or
- * trained on; the rest is a stream consumed once — warm-up data, then one fresh candidate pool per stage. Every arm
+ * The data discipline of a run, fixed before training starts: one shuffle of the pool's data points by seed; walking
+ * it, the probe set takes whole documents (every piece of a long document: a probe's siblings can be neither candidates
+ * nor trained on, so taking them as probes too costs the stream one document, not one per probe) until it holds
+ * {@code stages × probes}, shuffled again so each stage gets a mix; the rest is a stream consumed once — warm-up data, then one fresh candidate pool per stage. Every arm
  * walks the same stream from the same position, so every arm sees the same candidate pools. Indices are into
  * {@link RunInputs#pool()}.
  *
@@ -50,9 +55,20 @@ public record DataPlan(int[] probes, int[] stream, int probesPerStage, int k, in
             }
         }
         int probeTotal = perStage * stages;
+        int[] docOf = in.poolDocument();
+        Map<Integer, List<Integer>> pieces = new HashMap<>();
+        for (int i = 0; i < n; i++) pieces.computeIfAbsent(docOf[i], d -> new ArrayList<>()).add(i);
         Set<Integer> probeDocuments = new HashSet<>();
-        for (int i = 0; i < probeTotal; i++) probeDocuments.add(in.poolDocument()[order[i]]);
-        int[] stream = Arrays.stream(order, probeTotal, n).filter(i -> !probeDocuments.contains(in.poolDocument()[i])).toArray();
+        int[] probeSet = new int[probeTotal];
+        int taken = 0;
+        for (int j = 0; j < n && taken < probeTotal; j++) {
+            if (!probeDocuments.add(docOf[order[j]])) continue;
+            for (int p : pieces.get(docOf[order[j]])) if (taken < probeTotal) probeSet[taken++] = p;
+        }
+        int[] mix = shuffled(probeTotal, cfg.getLong("seed") * 7 + 1);
+        int[] probeOrder = new int[probeTotal];
+        for (int i = 0; i < probeTotal; i++) probeOrder[i] = probeSet[mix[i]];
+        int[] stream = Arrays.stream(order).filter(i -> !probeDocuments.contains(docOf[i])).toArray();
         double meanTokens = Arrays.stream(stream).mapToDouble(i -> in.poolTokens()[i].length + 1).average().orElse(1);
         int batchTokens = cfg.getInt("train.batch_size") * cfg.getInt("model.context");
         long tokensPerStage = (long) cfg.getInt("mates.stage_steps") * batchTokens;
@@ -66,7 +82,7 @@ public record DataPlan(int[] probes, int[] stream, int probesPerStage, int k, in
                     + "--pool, fewer or shorter stages, or a smaller selection.pool_multiplier", stream.length, needed,
                     warmupPoints, stages, poolSize));
         }
-        return new DataPlan(Arrays.copyOfRange(order, 0, probeTotal), stream, perStage, k, poolSize, meanTokens);
+        return new DataPlan(probeOrder, stream, perStage, k, poolSize, meanTokens);
     }
 
     /** The probes of stage {@code s} (1-based). */

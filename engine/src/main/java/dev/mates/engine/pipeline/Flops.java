@@ -22,14 +22,20 @@ public final class Flops {
     }
 
     /**
-     * The directional oracle: one reference gradient, then two forward passes (at θ ± h·u) over every probe token.
+     * Once per state for both fast oracles: the reference loss at θ and at θ + Δ0 (two forward passes) and the
+     * reference gradient at θ + Δ0 (forward and backward).
      */
-    public static double directionalProbes(long params, double probeTokens, double referenceTokens) {
-        return 4.0 * params * probeTokens + 6.0 * params * referenceTokens;
+    static double expansion(long params, double referenceTokens) {
+        return 10.0 * params * referenceTokens;
     }
 
-    /** The first-order oracle: one reference gradient, then per probe a forward and backward for its update. */
+    /** The directional oracle: the expansion, then two forward passes (at θ ± h·u) over every probe token. */
+    public static double directionalProbes(long params, double probeTokens, double referenceTokens) {
+        return expansion(params, referenceTokens) + 4.0 * params * probeTokens;
+    }
+
+    /** The first-order oracle: the expansion, then per probe a forward and backward for its update. */
     public static double firstOrderProbes(long params, double probeTokens, double referenceTokens) {
-        return 6.0 * params * probeTokens + 6.0 * params * referenceTokens;
+        return expansion(params, referenceTokens) + 6.0 * params * probeTokens;
     }
 }

@@ -210,10 +210,12 @@ public final class Pipeline {
         String key = StorageLayout.modelKey(run, stage.arm(), stage.stage(), model.backbone());
         objects.put(key, model.save());
         double flops = probes.stream().mapToDouble(d -> model.flopsPerDoc(tokenCount(d))).sum();
-        listener.log(String.format(Locale.ROOT, "stage %d    influence model %s: val Spearman %.3f, Pearson %.3f (best epoch %d/%d)",
-                stage.stage(), f.backbone(), f.valSpearman(), f.valPearson(), f.bestEpoch(), f.epochs()));
-        return new FitResult(f.backbone(), f.trainSize(), f.valSize(), f.epochs(), f.bestEpoch(), f.valSpearman(),
-                f.valPearson(), f.seconds(), flops, model, objects.ref(key));
+        double[] ci = Correlation.spearmanInterval(f.valSpearman(), f.valSize());
+        listener.log(String.format(Locale.ROOT, "stage %d    influence model %s: val Spearman %.3f [95%% %.3f, %.3f] on %d, "
+                        + "Pearson %.3f (best epoch %d/%d on %d others)", stage.stage(), f.backbone(), f.valSpearman(), ci[0], ci[1],
+                f.valSize(), f.valPearson(), f.bestEpoch(), f.epochs(), f.tuneSize()));
+        return new FitResult(f.backbone(), f.trainSize(), f.tuneSize(), f.valSize(), f.epochs(), f.bestEpoch(), f.valSpearman(),
+                ci[0], ci[1], f.valPearson(), f.seconds(), flops, model, objects.ref(key));
     }
 
     /** The fitted model's predicted influence of every candidate. */

@@ -27,7 +27,7 @@ public final class RunConfig {
             Map.entry("mates.warmup_steps", "40"),
             Map.entry("mates.stage_steps", "30"),
             Map.entry("mates.stages", "2"),
-            Map.entry("oracle.probes", "40"),
+            Map.entry("oracle.probes", "200"),
             Map.entry("oracle.fidelity_probes", "16"),
             Map.entry("train.batch_size", "8"),
             Map.entry("eval.interval", "20"),
@@ -51,8 +51,8 @@ public final class RunConfig {
         d.put("mates.stage_steps", "150");
         d.put("mates.stages", "4");
         d.put("mates.baseline_budget", "flops");
-        d.put("oracle.method", "exact");
-        d.put("oracle.probes", "160");
+        d.put("oracle.method", "directional");
+        d.put("oracle.probes", "2000");
         d.put("oracle.fidelity_probes", "32");
         d.put("oracle.eval_batch", "32");
         d.put("influence.backbone", "ngram");

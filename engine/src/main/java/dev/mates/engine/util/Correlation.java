@@ -27,6 +27,18 @@ public final class Correlation {
         return pearson(ranks(a), ranks(b));
     }
 
+    /**
+     * The 95% interval of a Spearman correlation {@code rho} measured on {@code n} pairs: Fisher's z with the standard
+     * error √(1.06/(n−3)) of Fieller, Hartley &amp; Pearson (1957) for rank correlations. {NaN, NaN} below 4 pairs.
+     */
+    public static double[] spearmanInterval(double rho, int n) {
+        if (n < 4 || Double.isNaN(rho)) return new double[] {Double.NaN, Double.NaN};
+        double r = Math.max(-0.999999, Math.min(0.999999, rho));
+        double z = 0.5 * Math.log((1 + r) / (1 - r));
+        double half = 1.959964 * Math.sqrt(1.06 / (n - 3));
+        return new double[] {Math.tanh(z - half), Math.tanh(z + half)};
+    }
+
     /** 1-based ranks; tied values share their average rank. */
     public static double[] ranks(double[] x) {
         Integer[] order = IntStream.range(0, x.length).boxed().toArray(Integer[]::new);

@@ -40,7 +40,7 @@ class EncoderInfluenceModelTest {
 
     @Test
     void learnsEnglishVersusRandomLetters() {
-        double[] y = new double[120];
+        double[] y = new double[300]; // val 30: within-class label noise makes a 12-point Spearman a coin toss
         List<Document> docs = corpus(y.length, 1, y);
         try (EncoderInfluenceModel m = (EncoderInfluenceModel) InfluenceModels.create("minilm-int8", 1)) {
             FitReport r = m.fit(docs, y, 2);

@@ -51,7 +51,8 @@ class HashedNgramInfluenceModelTest {
         FitReport r = m.fit(docs, y, 7);
         System.out.println("ngram fit: " + r);
         assertEquals("ngram", r.backbone());
-        assertEquals(2700, r.trainSize());
+        assertEquals(2400, r.trainSize());
+        assertEquals(300, r.tuneSize());
         assertEquals(300, r.valSize());
         assertTrue(r.bestEpoch() >= 1 && r.bestEpoch() <= r.epochs(), "best epoch " + r.bestEpoch());
         assertTrue(r.valSpearman() > 0.7, "val Spearman " + r.valSpearman());
@@ -66,21 +67,33 @@ class HashedNgramInfluenceModelTest {
         assertEquals(0, mean, 0.3, "predictions are z-scores, raw labels are around 3");
     }
 
+    /**
+     * Shuffled labels carry no signal: over several shuffles the test Spearman centres on 0. One shuffle alone can land
+     * at ±0.15, because a few frequent helpful/harmful words get random weights of a random sign; the mean over 8 has a
+     * standard error of about 0.05, and each stays far below the ~0.8 real labels give.
+     */
     @Test
     void shuffledLabelsGiveNoSignal() {
-        double[] y = new double[3000];
-        List<Document> docs = corpus(y.length, 1, y);
-        Random rnd = new Random(9);
-        for (int i = y.length - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            double t = y[i]; y[i] = y[j]; y[j] = t;
-        }
-        HashedNgramInfluenceModel m = new HashedNgramInfluenceModel(1);
-        m.fit(docs, y, 7);
         double[] yTest = new double[1000];
         List<Document> test = corpus(yTest.length, 2, yTest);
-        double sp = Correlation.spearman(m.predict(test), yTest);
-        assertEquals(0, sp, 0.1, "shuffled-label control Spearman " + sp);
+        double sum = 0;
+        int shuffles = 8;
+        for (int s = 0; s < shuffles; s++) {
+            double[] y = new double[3000];
+            List<Document> docs = corpus(y.length, 1, y);
+            Random rnd = new Random(9 + s);
+            for (int i = y.length - 1; i > 0; i--) {
+                int j = rnd.nextInt(i + 1);
+                double t = y[i]; y[i] = y[j]; y[j] = t;
+            }
+            HashedNgramInfluenceModel m = new HashedNgramInfluenceModel(1);
+            m.fit(docs, y, 7);
+            double sp = Correlation.spearman(m.predict(test), yTest);
+            System.out.printf("shuffle %d: test Spearman %.3f%n", s, sp);
+            assertTrue(Math.abs(sp) < 0.35, "shuffled-label control Spearman " + sp);
+            sum += sp;
+        }
+        assertEquals(0, sum / shuffles, 0.12, "mean shuffled-label control Spearman " + sum / shuffles);
     }
 
     @Test
@@ -92,7 +105,7 @@ class HashedNgramInfluenceModelTest {
         HashedNgramInfluenceModel m = new HashedNgramInfluenceModel(40, 0.5, 0, 3);
         FitReport r = m.fit(docs, y, 3);
         assertTrue(r.bestEpoch() < 40, "best epoch " + r.bestEpoch());
-        FitData data = FitData.of(docs.size(), y, 3);
+        FitData data = FitData.of(docs, y, 3);
         double[] p = m.predict(pick(docs, data.val()));
         assertEquals(r.valSpearman(), Correlation.spearman(p, data.labels(data.val())), 1e-9);
     }

@@ -18,7 +18,13 @@ class FlopsTest {
     }
 
     @Test
-    void firstOrderProbesTakeOneReferenceGradientAndABackwardPerProbe() {
-        assertEquals(6.0 * 1000 * 30 + 6.0 * 1000 * 50, Flops.firstOrderProbes(1000, 30, 50));
+    void firstOrderProbesTakeTheExpansionAndABackwardPerProbe() {
+        // reference loss twice (2·2·1000·50), reference gradient (6·1000·50), then 6·1000 per probe token.
+        assertEquals(200_000 + 300_000 + 180_000, Flops.firstOrderProbes(1000, 30, 50));
+    }
+
+    @Test
+    void directionalProbesTakeTheExpansionAndTwoForwardPassesPerProbeToken() {
+        assertEquals(200_000 + 300_000 + 120_000, Flops.directionalProbes(1000, 30, 50));
     }
 }

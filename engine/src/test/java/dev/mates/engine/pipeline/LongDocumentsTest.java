@@ -79,6 +79,15 @@ class LongDocumentsTest {
         Arrays.stream(plan.probes()).forEach(seen::add);
         Arrays.stream(plan.stream()).forEach(seen::add);
         for (int i = 0; i < in.pool().size(); i++) assertTrue(seen.contains(i) || probeDocs.contains(in.poolDocument()[i]));
+        // Probes take whole documents: every probe document but the last one drawn gives all its pieces, so probing
+        // costs the stream as few documents as the probes fill, not one document per probe.
+        long dropped = Arrays.stream(in.poolDocument()).filter(probeDocs::contains).count() - plan.probes().length;
+        long piecesOfLargest = Arrays.stream(in.poolDocument()).boxed()
+                .collect(java.util.stream.Collectors.groupingBy(d -> d, java.util.stream.Collectors.counting()))
+                .values().stream().mapToLong(Long::longValue).max().orElse(0);
+        assertTrue(dropped < piecesOfLargest, "siblings of probes dropped beyond one partial document: " + dropped);
+        assertTrue(probeDocs.size() < plan.probes().length, "long documents: several probes per document, got "
+                + probeDocs.size() + " documents for " + plan.probes().length + " probes");
     }
 
     @Test

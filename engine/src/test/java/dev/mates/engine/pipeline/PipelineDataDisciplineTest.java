@@ -243,7 +243,7 @@ class PipelineDataDisciplineTest {
 
                 @Override
                 public FitReport fit(List<Document> docs, double[] influence, long seed) {
-                    return new FitReport("fake", docs.size() - 1, 1, 1, 1, 0.5, 0.5, 0.001);
+                    return new FitReport("fake", docs.size() - 2, 1, 1, 1, 1, 0.5, 0.5, 0.001);
                 }
 
                 @Override

@@ -42,13 +42,13 @@ public final class Protos {
     }
 
     public static FitMetrics toProto(FitReport r) {
-        return FitMetrics.newBuilder().setBackbone(r.backbone()).setTrainSize(r.trainSize()).setValSize(r.valSize())
+        return FitMetrics.newBuilder().setBackbone(r.backbone()).setTrainSize(r.trainSize()).setTuneSize(r.tuneSize()).setValSize(r.valSize())
                 .setEpochs(r.epochs()).setBestEpoch(r.bestEpoch()).setValSpearman(r.valSpearman())
                 .setValPearson(r.valPearson()).setSeconds(r.seconds()).build();
     }
 
     public static FitReport fromProto(FitMetrics m) {
-        return new FitReport(m.getBackbone(), m.getTrainSize(), m.getValSize(), m.getEpochs(), m.getBestEpoch(),
+        return new FitReport(m.getBackbone(), m.getTrainSize(), m.getTuneSize(), m.getValSize(), m.getEpochs(), m.getBestEpoch(),
                 m.getValSpearman(), m.getValPearson(), m.getSeconds());
     }
 }

@@ -119,8 +119,9 @@ class InfluenceModelRpcTest {
         assertArrayEquals(local.save(), stored, "the stored model is the engine's fit");
         FitReport got = Protos.fromProto(r.getMetrics());
         assertEquals("ngram", got.backbone());
-        assertEquals(120, got.trainSize() + got.valSize());
+        assertEquals(120, got.trainSize() + got.tuneSize() + got.valSize());
         assertEquals(expected.trainSize(), got.trainSize());
+        assertEquals(expected.tuneSize(), got.tuneSize());
         assertEquals(expected.bestEpoch(), got.bestEpoch());
         assertEquals(expected.valSpearman(), got.valSpearman(), 0.0);
         assertEquals(expected.valPearson(), got.valPearson(), 0.0);
