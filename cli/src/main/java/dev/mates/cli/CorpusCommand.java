@@ -27,7 +27,7 @@ public final class CorpusCommand implements Callable<Integer> {
     long seed = 1;
 
     @Option(names = "--docs", description = "long: pool documents (default: ${DEFAULT-VALUE}).")
-    int docs = 6000;
+    int docs = 5000;
 
     @Option(names = "--words", description = "long: words per document (default: ${DEFAULT-VALUE}).")
     int words = 350;
