@@ -32,18 +32,22 @@ public final class CorpusCommand implements Callable<Integer> {
     @Option(names = "--words", description = "long: words per document (default: ${DEFAULT-VALUE}).")
     int words = 350;
 
-    @Option(names = "--reference-docs", description = "Reference documents (default: ${DEFAULT-VALUE}).")
-    int referenceDocs = 64;
+    @Option(names = "--reference-docs", description = "Reference documents (default: demo 64, long 16: Europarl has few "
+            + "English stretches of 350 words, and they are set aside for reference and held-out first).")
+    Integer referenceDocs;
 
-    @Option(names = "--heldout-docs", description = "Held-out documents (default: ${DEFAULT-VALUE}).")
-    int heldoutDocs = 128;
+    @Option(names = "--heldout-docs", description = "Held-out documents (default: demo 128, long 16).")
+    Integer heldoutDocs;
 
     @Override
     public Integer call() {
+        boolean demo = kind.equals("demo");
+        int ref = referenceDocs != null ? referenceDocs : demo ? 64 : 16;
+        int held = heldoutDocs != null ? heldoutDocs : demo ? 128 : 16;
         DemoCorpus.Files f = switch (kind) {
             case "demo" -> DemoCorpus.build(out, seed, dev.mates.engine.pipeline.RunConfig.defaults(false).getInt("demo.max_chars"),
-                    referenceDocs, heldoutDocs);
-            case "long" -> LongDocumentCorpus.build(out, seed, words, docs, referenceDocs, heldoutDocs);
+                    ref, held);
+            case "long" -> LongDocumentCorpus.build(out, seed, words, docs, ref, held);
             default -> throw new IllegalArgumentException("corpus: unknown kind '" + kind + "'; choose demo or long");
         };
         System.out.println("wrote " + f.pool() + ", " + f.reference() + ", " + f.heldout());
