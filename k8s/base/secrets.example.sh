@@ -1,5 +1,5 @@
 #!/usr/bin/env sh
-# Creates the two Secrets the manifests reference (they are never committed with values).
+# Creates the three Secrets the manifests reference (they are never committed with values).
 # Run once before `kubectl apply -k k8s/overlays/<overlay>`; the namespace must exist:
 #   kubectl apply -f k8s/base/namespace.yaml
 # Hex values are URL-safe, which matters: the Redis password is spliced into MATES_REDIS_URI.
@@ -14,3 +14,10 @@ kubectl -n "$NS" create secret generic mates-redis \
 kubectl -n "$NS" create secret generic mates-object-store \
   --from-literal=access-key="mates-$(openssl rand -hex 8)" \
   --from-literal=secret-key="$(openssl rand -hex 24)"
+
+# gRPC bearer tokens, mounted as files in every service pod (/var/run/mates/auth/{token,internal-token}).
+# token: what clients (the mates CLI with MATES_TOKEN, callers of the online scorer) send; internal-token:
+# what the trainer sends to the probers and the influence model. One token per line; clients send the first.
+kubectl -n "$NS" create secret generic mates-auth \
+  --from-literal=token="$(openssl rand -hex 32)" \
+  --from-literal=internal-token="$(openssl rand -hex 32)"

@@ -78,6 +78,17 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- .Values.objectStore.auth.existingSecret | default (include "mates.componentName" (dict "root" . "component" "object-store")) }}
 {{- end }}
 
+{{/* Name of the Secret holding the gRPC bearer tokens (keys `token` and `internal-token`). `auth` may be
+     missing: `helm upgrade --reuse-values` from a release older than the tokens keeps only the old values. */}}
+{{- define "mates.authSecretName" -}}
+{{- (.Values.auth | default dict).existingSecret | default (include "mates.componentName" (dict "root" . "component" "auth")) }}
+{{- end }}
+
+{{/* Where the auth Secret is mounted (a directory: a subPath mount would never see a rotated token). */}}
+{{- define "mates.authMountPath" -}}
+/var/run/mates/auth
+{{- end }}
+
 {{/* Redis host: the bundled Service (namespace-qualified: the KEDA operator resolves it from its own namespace)
      or redis.external.host. */}}
 {{- define "mates.redisHost" -}}
@@ -185,6 +196,37 @@ reference only expands variables defined before it.
       key: {{ .Values.redis.auth.passwordKey }}
 - name: MATES_REDIS_URI
   value: {{ printf "%s://:$(MATES_REDIS_PASSWORD)@%s" (ternary "rediss" "redis" (eq (include "mates.redisTls" .) "true")) (include "mates.redisAddress" .) | quote }}
+{{- /* Every service gets both token files: a client token on an internal service is then PERMISSION_DENIED
+     (a known token of the wrong kind) rather than UNAUTHENTICATED. */}}
+- name: MATES_AUTH_TOKEN_FILE
+  value: {{ printf "%s/token" (include "mates.authMountPath" .) | quote }}
+- name: MATES_AUTH_INTERNAL_TOKEN_FILE
+  value: {{ printf "%s/internal-token" (include "mates.authMountPath" .) | quote }}
+{{- end }}
+
+{{/*
+The auth Secret as a volume of every mates service pod. A whole-directory mount (never subPath): the kubelet
+swaps in a new version of the Secret within about a minute and the services re-read the files, so a token
+rotation needs no restart. Mode 0440: owned by root, group = the pod's fsGroup (185), so the service user
+(uid 185, gid 185) can read the files and nobody else can. Arg: root context.
+*/}}
+{{- define "mates.authVolume" -}}
+- name: auth
+  secret:
+    secretName: {{ include "mates.authSecretName" . }}
+    defaultMode: 0440
+    items:
+      - key: token
+        path: token
+      - key: internal-token
+        path: internal-token
+{{- end }}
+
+{{/* The mount of mates.authVolume. Arg: root context. */}}
+{{- define "mates.authVolumeMount" -}}
+- name: auth
+  mountPath: {{ include "mates.authMountPath" . }}
+  readOnly: true
 {{- end }}
 
 {{/* The /tmp emptyDir every pod mounts (the root filesystem is read-only). Arg: sizeLimit. */}}

@@ -161,11 +161,13 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- include "mates.authVolumeMount" $root | nindent 12 }}
             {{- with .extraVolumeMounts }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
       volumes:
         {{- include "mates.tmpVolume" .tmpSizeLimit | nindent 8 }}
+        {{- include "mates.authVolume" $root | nindent 8 }}
         {{- with .extraVolumes }}
         {{- toYaml . | nindent 8 }}
         {{- end }}

@@ -51,6 +51,9 @@ public final class ClusterCommand implements Runnable {
         String heap = "2g";
         @Option(names = "--detach", description = "Start in the background and return once ready.")
         boolean detach;
+        @Option(names = "--data-root", paramLabel = "DIR", description = "A local folder the trainer may read data files "
+                + "from (repeatable; default: none, data must be s3:// objects of the cluster's bucket).")
+        List<Path> dataRoots = new ArrayList<>();
 
         @Override
         public Integer call() throws Exception {
@@ -65,8 +68,10 @@ public final class ClusterCommand implements Runnable {
             Files.createDirectories(dir);
             if (detach) return detach();
             System.err.println("starting redis-server, S3Proxy and the services (logs in " + dir.resolve("logs") + ") …");
-            LocalCluster c = LocalCluster.start(new LocalCluster.Options(dir, home(), portBase, probers, scorers, scorerWorkers, heap));
+            LocalCluster c = LocalCluster.start(new LocalCluster.Options(dir, home(), portBase, probers, scorers, scorerWorkers, heap, dataRoots));
             System.out.println("cluster up: trainer " + c.trainerAddress() + " | S3 " + c.s3Endpoint() + " | Redis " + c.redisUri());
+            System.out.println("client token: " + c.tokenFile() + " (mode 0600; `mates run --remote` from this folder uses it, "
+                    + "elsewhere pass --token-file or set MATES_TOKEN)");
             System.out.println("submit a run: mates run --remote " + c.trainerAddress() + " --quick");
             System.out.flush();
             CountDownLatch forever = new CountDownLatch(1);
@@ -81,6 +86,10 @@ public final class ClusterCommand implements Runnable {
                     Main.class.getName(), "cluster", "up", "--dir", dir.toString(), "--port-base", Integer.toString(portBase),
                     "--probers", Integer.toString(probers), "--scorers", Integer.toString(scorers),
                     "--scorer-workers", Integer.toString(scorerWorkers), "--heap", heap));
+            for (Path r : dataRoots) {
+                cmd.add("--data-root");
+                cmd.add(r.toAbsolutePath().toString());
+            }
             Path log = dir.resolve("cluster.log");
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             long deadline = System.currentTimeMillis() + 300_000;
@@ -88,7 +97,8 @@ public final class ClusterCommand implements Runnable {
                 JsonNode st = state(dir);
                 if (st != null && st.get("pid").asLong() == p.pid()) {
                     System.out.println("cluster up (pid " + p.pid() + "): trainer " + st.get("trainer").asText()
-                            + " | logs " + dir.resolve("logs") + "\nsubmit a run: mates run --remote " + st.get("trainer").asText()
+                            + " | logs " + dir.resolve("logs") + "\nclient token: " + st.path("token_file").asText()
+                            + "\nsubmit a run: mates run --remote " + st.get("trainer").asText()
                             + " --quick\nstop it: mates cluster down --dir " + dir);
                     return 0;
                 }

@@ -24,9 +24,25 @@ public final class Main implements Runnable {
                 cmd.getErr().println("error: " + ex.getMessage());
                 return 2;
             }
+            if (outOfMemory(ex)) return outOfMemory(cmd.getErr());
             throw ex;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            return outOfMemory(cl.getErr());
+        }
+    }
+
+    private static boolean outOfMemory(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) if (c instanceof OutOfMemoryError) return true;
+        return false;
+    }
+
+    private static int outOfMemory(java.io.PrintWriter err) {
+        err.println("error: out of Java heap (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB): the pool is held in "
+                + "memory; give the JVM more, e.g. MATES_JAVA_OPTS=-Xmx8g ./mates ...");
+        return 3;
     }
 
     @Override

@@ -62,7 +62,7 @@ public final class QueueBenchCommand implements Callable<Integer> {
         for (int n : scorers) {
             Path d = work.resolve("scorers-" + n);
             try (LocalCluster c = LocalCluster.start(new LocalCluster.Options(d, ClusterCommand.home(), LocalCluster.freePortBase(), 1, n, 1, "1500m"));
-                 S3ObjectStore s3 = new S3ObjectStore(c.s3Endpoint(), LocalCluster.ACCESS_KEY, LocalCluster.SECRET_KEY,
+                 S3ObjectStore s3 = new S3ObjectStore(c.s3Endpoint(), LocalCluster.ACCESS_KEY, c.secretKey(),
                          LocalCluster.BUCKET, "us-east-1");
                  JedisPooled jedis = RedisStateStore.connect(c.redisUri())) {
                 RedisShardQueue q = new RedisShardQueue(jedis, "mates:score:shards", "scorers", "mates:score:dead", 3, 30_000);

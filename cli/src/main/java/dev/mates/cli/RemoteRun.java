@@ -15,7 +15,6 @@ import dev.mates.proto.v1.StartRunRequest;
 import dev.mates.proto.v1.TrainerGrpc;
 import dev.mates.proto.v1.WatchRunRequest;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -34,7 +33,7 @@ final class RemoteRun {
     private RemoteRun() {}
 
     static int execute(String target, String runId, RunConfig cfg, List<String> pool, List<String> reference,
-                       List<String> heldout, String selector, String baseline, Path out) throws Exception {
+                       List<String> heldout, String selector, String baseline, Path out, Path tokenFile) throws Exception {
         String id = runId != null ? runId : String.format(Locale.ROOT, "%s-seed%d-%s",
                 pool.isEmpty() ? "demo" : "run", cfg.getLong("seed"), UUID.randomUUID().toString().substring(0, 6));
         StartRunRequest.Builder req = StartRunRequest.newBuilder().setRunId(id).putAllConfig(cfg.asMap())
@@ -42,7 +41,7 @@ final class RemoteRun {
         pool.forEach(p -> req.addPool(absolute(p)));
         reference.forEach(p -> req.addReference(absolute(p)));
         heldout.forEach(p -> req.addHeldout(absolute(p)));
-        ManagedChannel ch = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+        ManagedChannel ch = RemoteAuth.channel(target, RemoteAuth.token(target, tokenFile));
         long t0 = System.nanoTime();
         try {
             TrainerGrpc.TrainerBlockingStub trainer = TrainerGrpc.newBlockingStub(ch);
@@ -81,7 +80,8 @@ final class RemoteRun {
             if (end.getState() != RunState.RUN_STATE_SUCCEEDED) {
                 System.err.println("error: run " + id + " ended " + end.getState().name().replace("RUN_STATE_", "")
                         + (end.getError().isEmpty() ? "" : ": " + end.getError())
-                        + "\n(resume it with the Trainer ResumeRun RPC, e.g. grpcurl -plaintext -d '{\"run_id\":\"" + id + "\"}' "
+                        + "\n(resume it with the Trainer ResumeRun RPC, e.g. grpcurl -plaintext -H \"authorization: Bearer $MATES_TOKEN\" "
+                        + "-import-path proto/src/main/proto -proto mates/v1/trainer.proto -d '{\"run_id\":\"" + id + "\"}' "
                         + target + " mates.v1.Trainer/ResumeRun)");
                 return 1;
             }
@@ -110,6 +110,9 @@ final class RemoteRun {
         return switch (e.getStatus().getCode()) {
             case UNAVAILABLE -> new IllegalArgumentException("--remote " + target + ": no trainer answers there ("
                     + e.getStatus().getDescription() + "); start one with `mates cluster up`");
+            case UNAUTHENTICATED, PERMISSION_DENIED -> new IllegalArgumentException("--remote " + target + ": the trainer refused "
+                    + "the token (" + e.getStatus().getCode() + ": " + e.getStatus().getDescription() + "); set "
+                    + RemoteAuth.ENV + " or pass --token-file FILE with a client token of that deployment");
             default -> new IllegalArgumentException("--remote " + target + ": " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
         };
     }

@@ -61,6 +61,10 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--remote", paramLabel = "HOST:PORT", description = "Submit the run to a trainer service (see `mates cluster up`) and watch it.")
     String remote;
 
+    @Option(names = "--token-file", paramLabel = "FILE", description = "With --remote: the client token to send "
+            + "(default: $MATES_TOKEN, else the token of the local cluster in .mates-cluster).")
+    Path tokenFile;
+
     @Option(names = "--run-id", paramLabel = "ID", description = "Run id for --remote (default: generated).")
     String runId;
 
@@ -74,8 +78,9 @@ public final class RunCommand implements Callable<Integer> {
         if (seed != null) overrides.put("seed", Long.toString(seed));
         if (baselineBudget != null) overrides.put("mates.baseline_budget", baselineBudget);
         RunConfig cfg = RunConfig.load(config, quick, overrides);
-        if (remote != null) return RemoteRun.execute(remote, runId, cfg, pool, reference, heldout, selector, baseline, out);
+        if (remote != null) return RemoteRun.execute(remote, runId, cfg, pool, reference, heldout, selector, baseline, out, tokenFile);
         if (runId != null) throw new IllegalArgumentException("--run-id: only with --remote");
+        if (tokenFile != null) throw new IllegalArgumentException("--token-file: only with --remote");
         boolean demo = pool.isEmpty() && reference.isEmpty() && heldout.isEmpty();
         String run = String.format(Locale.ROOT, "%s-seed%d", demo ? "demo" : "run", cfg.getLong("seed"));
         ConsoleListener console = ConsoleListener.stderr();

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mates.adapters.s3.S3ObjectStore;
 import dev.mates.cli.cluster.LocalCluster;
+import dev.mates.proto.auth.BearerToken;
+import dev.mates.proto.auth.TokenFile;
 import dev.mates.engine.pipeline.RunArtifacts;
 import dev.mates.engine.pipeline.StorageLayout;
 import dev.mates.proto.v1.GetRunRequest;
@@ -50,7 +52,8 @@ class DistributedRunTest {
     static void up() throws IOException {
         Path home = Path.of("..").toAbsolutePath().normalize();
         cluster = LocalCluster.start(new LocalCluster.Options(dir.resolve("cluster"), home, LocalCluster.freePortBase(), 2, 2, 1, "1500m"));
-        channel = ManagedChannelBuilder.forTarget(cluster.trainerAddress()).usePlaintext().build();
+        channel = ManagedChannelBuilder.forTarget(cluster.trainerAddress()).usePlaintext()
+                .intercept(BearerToken.of(TokenFile.open("test", cluster.tokenFile()))).build();
     }
 
     @AfterAll
@@ -60,7 +63,7 @@ class DistributedRunTest {
     }
 
     static S3ObjectStore store() {
-        return new S3ObjectStore(cluster.s3Endpoint(), LocalCluster.ACCESS_KEY, LocalCluster.SECRET_KEY, LocalCluster.BUCKET, "us-east-1");
+        return new S3ObjectStore(cluster.s3Endpoint(), LocalCluster.ACCESS_KEY, cluster.secretKey(), LocalCluster.BUCKET, "us-east-1");
     }
 
     static List<String> ids(S3ObjectStore s3, String run, String arm, int stage) throws IOException {
@@ -74,7 +77,7 @@ class DistributedRunTest {
     void quickRunThroughTheServicesWritesTheReportAndSurvivesATrainerKill() throws Exception {
         Path out = dir.resolve("out");
         List<String> args = new ArrayList<>(List.of("run", "--remote", cluster.trainerAddress(), "--run-id", "it-straight",
-                "--out", out.toString()));
+                "--token-file", cluster.tokenFile().toString(), "--out", out.toString()));
         args.addAll(List.of(SMALL));
         assertEquals(0, Main.run(args.toArray(String[]::new)));
         JsonNode report = new ObjectMapper().readTree(out.resolve(StorageLayout.reportKey("it-straight")).toFile());

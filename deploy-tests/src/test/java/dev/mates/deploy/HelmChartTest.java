@@ -12,7 +12,9 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import dev.mates.deploy.Manifests.Obj;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -79,7 +81,76 @@ class HelmChartTest {
         ManifestRules.check(objs, new ManifestRules.Expect("helm default", false, true, "hpa", stream, group, true, false));
         // the generated credentials are the ones the workloads reference
         var names = objs.stream().filter(o -> o.kind().equals("Secret")).map(Obj::name).sorted().toList();
-        assertEquals(List.of("mates-object-store", "mates-redis"), names);
+        assertEquals(List.of("mates-auth", "mates-object-store", "mates-redis"), names);
+    }
+
+    /** Without auth.existingSecret the chart makes mates-auth: two distinct random 64-hex tokens, both mounted in every service. */
+    @Test
+    void generatedTokensAreRandomAndMountedEverywhere() {
+        List<Obj> objs = render(template(), "(default values)");
+        ManifestRules rules = rules(objs);
+        Secret auth = secret(objs, "mates-auth");
+        String token = ManifestRules.secretValue(auth, "token");
+        String internal = ManifestRules.secretValue(auth, "internal-token");
+        assertEquals(2, auth.getData().size(), "mates-auth holds exactly token and internal-token: " + auth.getData().keySet());
+        assertTrue(token != null && token.matches("[0-9a-f]{64}"), "token is 64 hex characters: " + (token == null ? null : token.length()));
+        assertTrue(internal != null && internal.matches("[0-9a-f]{64}"), "internal-token is 64 hex characters");
+        assertNotEquals(token, internal, "the client and the service token must differ");
+        for (String c : ManifestRules.MATES_COMPONENTS) {
+            ManifestRules.TOKEN_FILES.forEach((variable, key) ->
+                    assertEquals(new ManifestRules.SecretFile("mates-auth", key), rules.tokenFile(c, variable), c + " " + variable));
+        }
+        // helm template sees no installed Secret to keep, so every rendering draws new tokens
+        Secret again = secret(render(template(), "(default values, again)"), "mates-auth");
+        assertNotEquals(token, ManifestRules.secretValue(again, "token"), "tokens are drawn at random");
+    }
+
+    /**
+     * Mounted Secret files are updated in place and the services re-read them: nothing in a pod template may depend
+     * on the token values (a checksum annotation would restart every service on each rotation or regeneration).
+     */
+    @Test
+    void podTemplatesDoNotDependOnTheTokens() {
+        List<Obj> one = render(template(), "(default values)");
+        List<Obj> two = render(template(), "(default values, again)");
+        assertNotEquals(ManifestRules.secretValue(secret(one, "mates-auth"), "token"), ManifestRules.secretValue(secret(two, "mates-auth"), "token"));
+        assertEquals(deployments(one), deployments(two), "a Deployment changes with the (random) tokens");
+    }
+
+    /** The token rules reject what would break rotation or leak the tokens (the renderings above pass them). */
+    @ParameterizedTest
+    @ValueSource(strings = {"subPath", "mode", "short", "missing"})
+    void tokenRulesCatchBrokenMounts(String breakage) {
+        String text = template().call();
+        String broken = switch (breakage) {
+            case "subPath" -> text.replaceFirst("(?m)^( +)- name: auth\n +mountPath: /var/run/mates/auth\n",
+                    "$1- name: auth\n$1  mountPath: /var/run/mates/auth/token\n$1  subPath: token\n");
+            case "mode" -> text.replaceFirst("defaultMode: 0440", "defaultMode: 0444");
+            case "short" -> text.replaceFirst("(?m)^(  token: )\"[^\"]+\"", "$1\"" + java.util.Base64.getEncoder().encodeToString("too-short".getBytes()) + "\"");
+            default -> text.replaceFirst("(?m)^ +- name: MATES_AUTH_INTERNAL_TOKEN_FILE\n +value: [^\n]+\n", "");
+        };
+        assertNotEquals(text, broken, breakage + ": the rendering no longer has what this test breaks");
+        String expected = switch (breakage) {
+            case "subPath" -> "subPath mount";
+            case "mode" -> "mode 0444";
+            case "short" -> "at least " + ManifestRules.MIN_TOKEN_CHARS;
+            default -> "MATES_AUTH_INTERNAL_TOKEN_FILE is not set";
+        };
+        AssertionError e = assertThrows(AssertionError.class, () -> ManifestRules.check(Manifests.parse(broken, breakage),
+                new ManifestRules.Expect("helm " + breakage, false, true, "hpa", stream, group, true, false)));
+        assertTrue(e.getMessage().contains(expected), breakage + ": expected '" + expected + "' in\n" + e.getMessage());
+    }
+
+    @Test
+    void existingAuthSecretIsMountedAndNoneIsGenerated() {
+        List<Obj> objs = render(template().set("auth.existingSecret", "team-tokens"), "auth.existingSecret");
+        ManifestRules.check(objs, new ManifestRules.Expect("helm existing auth Secret", false, true, "hpa", stream, group, true, false));
+        assertTrue(objs.stream().noneMatch(o -> o.kind().equals("Secret") && o.name().equals("mates-auth")), "mates-auth is rendered although auth.existingSecret is set");
+        ManifestRules rules = rules(objs);
+        for (String c : ManifestRules.MATES_COMPONENTS) {
+            ManifestRules.TOKEN_FILES.forEach((variable, key) ->
+                    assertEquals(new ManifestRules.SecretFile("team-tokens", key), rules.tokenFile(c, variable), c + " " + variable));
+        }
     }
 
     /** helm-java's template leaves hooks out: render a copy whose bucket Job is a plain template, and check it too. */
@@ -110,12 +181,15 @@ class HelmChartTest {
         String endpoint = (String) path(values, "objectStore", "external", "endpoint");
         String redisSecret = (String) path(values, "redis", "auth", "existingSecret");
         String s3Secret = (String) path(values, "objectStore", "auth", "existingSecret");
+        String authSecret = (String) path(values, "auth", "existingSecret");
         ManifestRules rules = rules(objs);
         for (String c : ManifestRules.MATES_COMPONENTS) {
             Map<String, String> env = rules.environment(c);
             assertEquals(endpoint, env.get("MATES_OBJECT_STORE_ENDPOINT"), c);
             assertTrue(env.get("MATES_OBJECT_STORE_ACCESS_KEY").startsWith("secret:" + s3Secret + "/"), c + " " + env);
             if (env.containsKey("MATES_REDIS_PASSWORD")) assertTrue(env.get("MATES_REDIS_PASSWORD").startsWith("secret:" + redisSecret + "/"), c + " " + env);
+            ManifestRules.TOKEN_FILES.forEach((variable, key) ->
+                    assertEquals(new ManifestRules.SecretFile(authSecret, key), rules.tokenFile(c, variable), c + " " + variable));
         }
     }
 
@@ -167,13 +241,23 @@ class HelmChartTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"trainer.replicas=2", "scorer.worker.autoscaling.mode=sometimes", "oracleProber.replicas=-1", "scorer.gpu.enabeld=true"})
+    @ValueSource(strings = {"trainer.replicas=2", "scorer.worker.autoscaling.mode=sometimes", "oracleProber.replicas=-1", "scorer.gpu.enabeld=true", "auth.existingSecret=Not_A_Name"})
     void schemaRejectsBadValues(String assignment) {
         String[] kv = assignment.split("=", 2);
         Object value = kv[1].matches("-?[0-9]+") ? (Object) Integer.parseInt(kv[1]) : kv[1];
         Exception e = assertThrows(Exception.class, () -> template().set(kv[0], value).call(), assignment);
         String leaf = kv[0].substring(kv[0].lastIndexOf('.') + 1);
         assertTrue(e.getMessage().contains("schema") && e.getMessage().contains(leaf), assignment + " -> " + e.getMessage());
+    }
+
+    private static Secret secret(List<Obj> objs, String name) {
+        return objs.stream().map(Obj::typed).filter(Secret.class::isInstance).map(Secret.class::cast)
+                .filter(s -> name.equals(s.getMetadata().getName())).findFirst()
+                .orElseThrow(() -> new AssertionError("Secret " + name + " is not rendered"));
+    }
+
+    private static List<Deployment> deployments(List<Obj> objs) {
+        return objs.stream().map(Obj::typed).filter(Deployment.class::isInstance).map(Deployment.class::cast).toList();
     }
 
     private static ManifestRules.Expect expectAny() {

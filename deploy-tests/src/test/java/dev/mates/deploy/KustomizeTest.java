@@ -5,10 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mates.deploy.Manifests.Obj;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.Properties;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
@@ -61,6 +72,44 @@ class KustomizeTest {
     void externalStoresOverlay() throws Exception {
         ManifestRules.check(render(K8S.resolve("overlays/external-stores")),
                 new ManifestRules.Expect("k8s/overlays/external-stores", false, false, "hpa", stream, group, false));
+    }
+
+    /**
+     * The base references its Secrets and never ships them: every Secret and key a pod reads (secretKeyRef, Secret
+     * volume) is created by k8s/base/secrets.example.sh and listed in k8s/README.md's Secrets table.
+     */
+    @Test
+    void secretsExampleCreatesEverySecretTheBaseReads() throws Exception {
+        Map<String, Set<String>> read = new TreeMap<>();
+        for (Obj o : render(K8S.resolve("base"))) {
+            PodSpec pod = o.typed() instanceof Deployment d ? d.getSpec().getTemplate().getSpec()
+                    : o.typed() instanceof StatefulSet st ? st.getSpec().getTemplate().getSpec()
+                    : o.typed() instanceof Job j ? j.getSpec().getTemplate().getSpec() : null;
+            if (pod == null) continue;
+            for (Container c : ManifestRules.containers(pod)) {
+                for (EnvVar e : c.getEnv() == null ? List.<EnvVar>of() : c.getEnv()) {
+                    if (e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null) {
+                        read.computeIfAbsent(e.getValueFrom().getSecretKeyRef().getName(), k -> new TreeSet<>()).add(e.getValueFrom().getSecretKeyRef().getKey());
+                    }
+                }
+            }
+            for (Volume v : pod.getVolumes() == null ? List.<Volume>of() : pod.getVolumes()) {
+                if (v.getSecret() == null) continue;
+                Set<String> keys = read.computeIfAbsent(v.getSecret().getSecretName(), k -> new TreeSet<>());
+                if (v.getSecret().getItems() != null) v.getSecret().getItems().forEach(i -> keys.add(i.getKey()));
+            }
+        }
+        assertTrue(read.containsKey("mates-auth"), "the services read their tokens from Secret mates-auth: " + read);
+        String script = Files.readString(K8S.resolve("base/secrets.example.sh"));
+        String readme = Files.readString(K8S.resolve("README.md"));
+        read.forEach((secret, keys) -> {
+            int at = script.indexOf("create secret generic " + secret + " ");
+            assertTrue(at >= 0, "k8s/base/secrets.example.sh does not create Secret " + secret);
+            int end = script.indexOf("create secret generic", at + 1);
+            String command = script.substring(at, end < 0 ? script.length() : end);
+            for (String key : keys) assertTrue(command.contains("--from-literal=" + key + "="), "secrets.example.sh: Secret " + secret + " lacks key " + key);
+            assertTrue(readme.contains("| `" + secret + "` |"), "k8s/README.md's Secrets table does not list " + secret);
+        });
     }
 
     /** What k8s/README.md tells users to do: uncomment the keda component in the overlay they apply. */

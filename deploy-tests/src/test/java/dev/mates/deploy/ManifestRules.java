@@ -20,6 +20,8 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
@@ -28,7 +30,9 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +51,15 @@ final class ManifestRules {
     private static final Set<String> NON_KEY_ENV = Set.of("MATES_PORT", "MATES_REDIS_PASSWORD");
     /** The MATES_* variables a service understands: its config keys in env form, and the two above. */
     private static final Set<String> KNOWN_ENV = knownEnv();
+    /**
+     * The token files every service container gets (env var → key of the auth Secret): the services read their
+     * bearer tokens from files (mates.auth.token-file / internal-token-file), one token per line.
+     */
+    static final Map<String, String> TOKEN_FILES = Map.of("MATES_AUTH_TOKEN_FILE", "token", "MATES_AUTH_INTERNAL_TOKEN_FILE", "internal-token");
+    /** Fewest characters of a token a rendering ships (what `openssl rand -hex 16` makes; the chart makes 64). */
+    static final int MIN_TOKEN_CHARS = 32;
+    /** The mode of a Secret volume's files when neither defaultMode nor the item's mode is set. */
+    private static final int SECRET_DEFAULT_MODE = 0644;
 
     private static Set<String> knownEnv() {
         Set<String> known = new java.util.HashSet<>(NON_KEY_ENV);
@@ -137,6 +150,7 @@ final class ManifestRules {
             probes(w);
             serviceAccount(w);
             env(w);
+            tokenFiles(w);
         }
         trainer();
         services();
@@ -300,6 +314,124 @@ final class ManifestRules {
             String n = env.get("MATES_SCORER_WORKERS");
             if (n == null || !n.matches("[1-9][0-9]*")) fail(where + ": scorer workers need MATES_SCORER_WORKERS >= 1, is " + n);
         }
+    }
+
+    /** A key of a Secret, as a file of a container. */
+    record SecretFile(String secret, String key) {}
+
+    /**
+     * Both token files of every container of a service are files of a Secret volume mounted as a directory (a
+     * subPath mount would never see a rotated Secret), under the keys TOKEN_FILES names, readable by the service
+     * user through the pod's fsGroup and by nobody else; a rendered Secret they come from holds real tokens.
+     */
+    private void tokenFiles(Workload w) {
+        for (Container c : w.pod().getContainers()) {
+            String where = w.obj() + " container " + c.getName();
+            Map<String, String> env = environment(w, c);
+            TOKEN_FILES.forEach((variable, key) -> {
+                List<String> problems = new ArrayList<>();
+                SecretFile f = secretFile(w, c, env.get(variable), problems);
+                problems.forEach(p -> fail(where + ": " + variable + " " + p));
+                if (f == null) return;
+                if (!key.equals(f.key())) fail(where + ": " + variable + " is key " + f.key() + " of Secret " + f.secret() + ", expected key " + key);
+                Secret rendered = all(Secret.class).stream().filter(s -> s.getMetadata().getName().equals(f.secret())).findFirst().orElse(null);
+                if (rendered != null) {
+                    String value = secretValue(rendered, f.key());
+                    if (value == null || value.strip().length() < MIN_TOKEN_CHARS) {
+                        fail("Secret " + f.secret() + ": key " + f.key() + " (" + variable + ") must hold a token of at least " + MIN_TOKEN_CHARS
+                                + " characters, has " + (value == null ? "none" : value.strip().length()));
+                    }
+                }
+            });
+        }
+    }
+
+    /** The Secret key the file {@code path} of container {@code c} is, or null (then {@code problems} says why). */
+    static SecretFile secretFile(Workload w, Container c, String path, List<String> problems) {
+        if (path == null || path.isEmpty()) {
+            problems.add("is not set (the service refuses to start without its token files)");
+            return null;
+        }
+        if (!path.startsWith("/") || path.contains("$(")) {
+            problems.add("is '" + path + "': expected an absolute path to a mounted file");
+            return null;
+        }
+        VolumeMount mount = null;
+        List<VolumeMount> mounts = c.getVolumeMounts() == null ? List.of() : c.getVolumeMounts();
+        for (VolumeMount m : mounts) {
+            String dir = m.getMountPath().replaceFirst("/+$", "");
+            boolean covers = path.equals(dir) || path.startsWith(dir + "/");
+            if (covers && (mount == null || dir.length() > mount.getMountPath().replaceFirst("/+$", "").length())) mount = m;
+        }
+        if (mount == null) {
+            problems.add(path + " is in no volume mounted into the container");
+            return null;
+        }
+        if (mount.getSubPath() != null && !mount.getSubPath().isEmpty() || mount.getSubPathExpr() != null && !mount.getSubPathExpr().isEmpty()) {
+            problems.add(path + " is a subPath mount of volume " + mount.getName() + ": Kubernetes never updates it, so a rotated token would not arrive; mount the directory");
+            return null;
+        }
+        String dir = mount.getMountPath().replaceFirst("/+$", "");
+        if (dir.equals(path)) {
+            problems.add(path + " is the mount point of volume " + mount.getName() + ", not a file inside it");
+            return null;
+        }
+        String name = mount.getName();
+        Volume v = w.pod().getVolumes() == null ? null : w.pod().getVolumes().stream().filter(x -> x.getName().equals(name)).findFirst().orElse(null);
+        if (v == null) {
+            problems.add(path + ": volume " + name + " is mounted but not defined in the pod");
+            return null;
+        }
+        if (v.getSecret() == null || v.getSecret().getSecretName() == null) {
+            problems.add(path + ": volume " + name + " is not a Secret volume (tokens are secrets)");
+            return null;
+        }
+        var secret = v.getSecret();
+        if (Boolean.TRUE.equals(secret.getOptional())) problems.add(path + ": Secret volume " + name + " is optional: a missing Secret must stop the pod");
+        String rel = path.substring(dir.length() + 1);
+        String key = null;
+        Integer mode = secret.getDefaultMode();
+        if (secret.getItems() != null && !secret.getItems().isEmpty()) {
+            for (var item : secret.getItems()) {
+                if (rel.equals(item.getPath())) {
+                    key = item.getKey();
+                    if (item.getMode() != null) mode = item.getMode();
+                }
+            }
+        } else if (!rel.contains("/")) {
+            key = rel;
+        }
+        if (key == null) {
+            problems.add(path + ": no key of Secret " + secret.getSecretName() + " is mounted as " + rel + " in volume " + name);
+            return null;
+        }
+        int m = mode == null ? SECRET_DEFAULT_MODE : mode;
+        if ((m & 07) != 0) problems.add(path + ": mode 0" + Integer.toOctalString(m) + " lets any user in the container read the token; use 0440 (or 0400)");
+        // Secret files are owned by root; with an fsGroup the kubelet gives that group read access (mode | 0440),
+        // and every container of the pod runs with it as a supplementary group.
+        PodSecurityContext psc = w.pod().getSecurityContext();
+        if (psc == null || psc.getFsGroup() == null) {
+            problems.add(path + ": the pod sets no fsGroup, so the non-root service user cannot read the root-owned Secret file");
+        }
+        return new SecretFile(secret.getSecretName(), key);
+    }
+
+    /** A key of a rendered Secret, decoded (data is base64, stringData plain); null if absent or not base64. */
+    static String secretValue(Secret s, String key) {
+        if (s.getStringData() != null && s.getStringData().get(key) != null) return s.getStringData().get(key);
+        if (s.getData() == null || s.getData().get(key) == null) return null;
+        try {
+            return new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** Where a service's token file comes from (env var of TOKEN_FILES), for the tests; null if it comes from no Secret file. */
+    SecretFile tokenFile(String component, String variable) {
+        Workload w = workload(component);
+        Container c = main(w);
+        return secretFile(w, c, environment(w, c).get(variable), new ArrayList<>());
     }
 
     private void trainer() {

@@ -219,6 +219,22 @@ public final class S3ObjectStore implements ObjectStore, AutoCloseable {
         return keys;
     }
 
+    /** Keys under {@code prefix} with their sizes in bytes, sorted by key: what a reader checks before downloading. */
+    public java.util.SortedMap<String, Long> sizes(String prefix) {
+        String p = prefix == null ? "" : prefix;
+        java.util.SortedMap<String, Long> out = new java.util.TreeMap<>();
+        try {
+            for (Result<Item> r : client.listObjects(
+                    ListObjectsArgs.builder().bucket(bucket).prefix(p).recursive(true).build())) {
+                Item item = r.get();
+                if (!item.isDir()) out.put(item.objectName(), item.size());
+            }
+        } catch (Exception e) {
+            throw translate(e, "listing '" + p + "'");
+        }
+        return out;
+    }
+
     @Override
     public String ref(String key) {
         checkKey(key);

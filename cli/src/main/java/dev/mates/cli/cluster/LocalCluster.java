@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mates.local.LocalRedis;
 import dev.mates.local.LocalS3;
+import dev.mates.proto.auth.TokenFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
@@ -26,15 +27,29 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LocalCluster implements AutoCloseable {
     public static final String ACCESS_KEY = "mates-local";
-    public static final String SECRET_KEY = "mates-local-secret";
     public static final String BUCKET = "mates";
+    /** The client token, in the cluster's folder (mode 0600); the CLI uses it for a local cluster by default. */
+    public static final String TOKEN_FILE = "token";
+    /** The service token the trainer sends to the probers and the influence model. */
+    public static final String INTERNAL_TOKEN_FILE = "internal-token";
+    /** The S3 server's secret key, random per cluster folder (mode 0600), given to the services by environment. */
+    public static final String S3_SECRET_FILE = "s3-secret";
 
-    public record Options(Path dir, Path home, int portBase, int probers, int scorers, int scorerWorkers, String javaHeap) {}
+    /**
+     * @param dataRoots local folders the trainer may read pool, reference and held-out files from (empty: s3:// only)
+     */
+    public record Options(Path dir, Path home, int portBase, int probers, int scorers, int scorerWorkers, String javaHeap,
+                          List<Path> dataRoots) {
+        public Options(Path dir, Path home, int portBase, int probers, int scorers, int scorerWorkers, String javaHeap) {
+            this(dir, home, portBase, probers, scorers, scorerWorkers, javaHeap, List.of());
+        }
+    }
 
     private final Options o;
     private final List<Service> services = new ArrayList<>();
     private LocalRedis redis;
     private LocalS3 s3;
+    private String secretKey;
     private final Thread hook = new Thread(this::stopQuietly, "mates-cluster-stop");
 
     private record Service(String name, int port, Process process, Path log) {}
@@ -69,8 +84,12 @@ public final class LocalCluster implements AutoCloseable {
     private void startAll() {
         try {
             Files.createDirectories(o.dir.resolve("logs"));
+            // Secrets live in files readable by their owner only; a cluster folder keeps them across restarts.
+            TokenFile.createIfAbsent("cluster token", tokenFile());
+            TokenFile.createIfAbsent("cluster internal token", o.dir.resolve(INTERNAL_TOKEN_FILE));
+            secretKey = TokenFile.createIfAbsent("cluster S3 secret", o.dir.resolve(S3_SECRET_FILE)).token();
             redis = LocalRedis.start(o.portBase + 21, Files.createDirectories(o.dir.resolve("redis")));
-            s3 = LocalS3.start(LocalS3.locateJar(), o.portBase + 20, Files.createDirectories(o.dir.resolve("s3")), ACCESS_KEY, SECRET_KEY);
+            s3 = LocalS3.start(LocalS3.locateJar(), o.portBase + 20, Files.createDirectories(o.dir.resolve("s3")), ACCESS_KEY, secretKey);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -85,11 +104,22 @@ public final class LocalCluster implements AutoCloseable {
             launch("scorer", i, o.portBase + 6 + i, Map.of("mates.scorer.workers", Integer.toString(o.scorerWorkers),
                     "mates.scorer.consumer", "local-scorer-" + i));
         }
-        launch("trainer", 0, o.portBase, Map.of("mates.trainer.probers", String.join(",", proberAddrs),
-                "mates.trainer.influence-model", "127.0.0.1:" + (o.portBase + 5),
-                "mates.trainer.work-dir", o.dir.resolve("trainer").toString()));
+        launch("trainer", 0, o.portBase, trainerProps());
         for (Service s : services) awaitReady(s);
         writeState();
+    }
+
+    private Map<String, String> trainerProps() {
+        List<String> probers = new ArrayList<>();
+        for (int i = 0; i < o.probers; i++) probers.add("127.0.0.1:" + (o.portBase + 1 + i));
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("mates.trainer.probers", String.join(",", probers));
+        m.put("mates.trainer.influence-model", "127.0.0.1:" + (o.portBase + 5));
+        m.put("mates.trainer.work-dir", o.dir.resolve("trainer").toString());
+        if (!o.dataRoots.isEmpty()) {
+            m.put("mates.trainer.data-roots", String.join(",", o.dataRoots.stream().map(p -> p.toAbsolutePath().normalize().toString()).toList()));
+        }
+        return m;
     }
 
     private void launch(String service, int index, int port, Map<String, String> extra) {
@@ -97,9 +127,9 @@ public final class LocalCluster implements AutoCloseable {
         props.put("quarkus.http.port", Integer.toString(port));
         props.put("quarkus.http.host", "127.0.0.1");
         props.put("mates.object-store.endpoint", s3.endpoint());
-        props.put("mates.object-store.access-key", ACCESS_KEY);
-        props.put("mates.object-store.secret-key", SECRET_KEY);
         props.put("mates.object-store.bucket", BUCKET);
+        props.put("mates.auth.token-file", tokenFile().toString());
+        props.put("mates.auth.internal-token-file", o.dir.resolve(INTERNAL_TOKEN_FILE).toString());
         props.put("mates.redis.uri", redis.uri());
         props.put("ai.djl.offline", "true");
         props.putAll(extra);
@@ -109,7 +139,11 @@ public final class LocalCluster implements AutoCloseable {
         cmd.add(serviceJar(o.home, service).toString());
         Path log = o.dir.resolve("logs").resolve(service + (index > 0 ? "-" + index : "") + ".log");
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            // Credentials by environment, never on the command line (where `ps` shows them to every user).
+            pb.environment().put("MATES_OBJECT_STORE_ACCESS_KEY", ACCESS_KEY);
+            pb.environment().put("MATES_OBJECT_STORE_SECRET_KEY", secretKey);
+            Process p = pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
                     .directory(o.dir.toFile()).start();
             services.add(new Service(service + (index > 0 ? "-" + index : ""), port, p, log));
         } catch (IOException e) {
@@ -146,6 +180,7 @@ public final class LocalCluster implements AutoCloseable {
         st.put("trainer", trainerAddress());
         st.put("s3", s3.endpoint());
         st.put("redis", redis.uri());
+        st.put("token_file", tokenFile().toString());
         ObjectNode svc = st.putObject("services");
         for (Service s : services) svc.putObject(s.name).put("port", s.port).put("pid", s.process.pid()).put("log", s.log.toString());
         try {
@@ -157,6 +192,16 @@ public final class LocalCluster implements AutoCloseable {
 
     public String trainerAddress() {
         return "127.0.0.1:" + o.portBase;
+    }
+
+    /** The client token file (mode 0600) a CLI or a test uses to call the trainer and the scorers. */
+    public Path tokenFile() {
+        return o.dir.resolve(TOKEN_FILE);
+    }
+
+    /** The S3 server's secret key (for tests and tools on this machine). */
+    public String secretKey() {
+        return secretKey;
     }
 
     public String s3Endpoint() {
@@ -188,14 +233,7 @@ public final class LocalCluster implements AutoCloseable {
         }
         services.remove(old);
         int before = services.size();
-        Map<String, String> extra = new LinkedHashMap<>();
-        if (name.equals("trainer")) {
-            List<String> probers = new ArrayList<>();
-            for (int i = 0; i < o.probers; i++) probers.add("127.0.0.1:" + (o.portBase + 1 + i));
-            extra.put("mates.trainer.probers", String.join(",", probers));
-            extra.put("mates.trainer.influence-model", "127.0.0.1:" + (o.portBase + 5));
-            extra.put("mates.trainer.work-dir", o.dir.resolve("trainer").toString());
-        }
+        Map<String, String> extra = name.equals("trainer") ? trainerProps() : Map.of();
         String service = name.replaceAll("-\\d+$", "");
         int index = name.matches(".*-\\d+$") ? Integer.parseInt(name.substring(name.lastIndexOf('-') + 1)) : 0;
         launch(service, index, old.port, extra);

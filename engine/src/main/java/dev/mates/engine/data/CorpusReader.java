@@ -26,6 +26,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.nio.file.Paths;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -267,18 +268,33 @@ public final class CorpusReader {
         }
     }
 
+    /**
+     * The longest line kept (64 MiB): a longer one is one reject, and its bytes are skipped, not buffered, so a
+     * multi-gigabyte line without a newline cannot exhaust the memory.
+     */
+    public static final int MAX_LINE_BYTES = 64 << 20;
+
     /** Splits on '\n' bytes ourselves so that each line can be decoded strictly and reported with its number. */
     private static void splitLines(InputStream in, LineSink sink) throws IOException {
         byte[] buf = new byte[READ_BUFFER];
         byte[] carry = new byte[0];
         int carryLen = 0;
+        long skipping = -1; // while ≥ 0: the bytes of an overlong line seen so far
+        byte[] head = null; // its first bytes, for the reject's excerpt
         int n;
         while ((n = in.read(buf)) >= 0) {
             int start = 0;
             for (int i = 0; i < n; i++) {
                 if (buf[i] != '\n') continue;
-                if (carryLen == 0) {
+                if (skipping >= 0) {
+                    sink.overlong(head, skipping + (i - start));
+                    skipping = -1;
+                    head = null;
+                } else if (carryLen == 0) {
                     sink.line(buf, start, i - start);
+                } else if ((long) carryLen + (i - start) > MAX_LINE_BYTES) {
+                    sink.overlong(Arrays.copyOf(carry, Math.min(carryLen, 256)), (long) carryLen + (i - start));
+                    carryLen = 0;
                 } else {
                     carry = append(carry, carryLen, buf, start, i - start);
                     sink.line(carry, 0, carryLen + i - start);
@@ -287,11 +303,22 @@ public final class CorpusReader {
                 start = i + 1;
             }
             if (start < n) {
-                carry = append(carry, carryLen, buf, start, n - start);
-                carryLen += n - start;
+                if (skipping >= 0) {
+                    skipping += n - start;
+                } else if ((long) carryLen + (n - start) > MAX_LINE_BYTES) {
+                    head = carryLen > 0 ? Arrays.copyOf(carry, Math.min(carryLen, 256))
+                            : Arrays.copyOfRange(buf, start, start + Math.min(n - start, 256));
+                    skipping = (long) carryLen + (n - start);
+                    carryLen = 0;
+                    carry = new byte[0];
+                } else {
+                    carry = append(carry, carryLen, buf, start, n - start);
+                    carryLen += n - start;
+                }
             }
         }
-        if (carryLen > 0) sink.line(carry, 0, carryLen);
+        if (skipping >= 0) sink.overlong(head, skipping);
+        else if (carryLen > 0) sink.line(carry, 0, carryLen);
     }
 
     private static byte[] append(byte[] carry, int carryLen, byte[] src, int off, int len) {
@@ -315,6 +342,12 @@ public final class CorpusReader {
             this.file = file;
             this.fileNo = fileNo;
             this.sink = sink;
+        }
+
+        void overlong(byte[] head, long bytes) {
+            lineNo++;
+            reject("line of " + bytes + " bytes, longer than the " + (MAX_LINE_BYTES >> 20) + " MiB a record may have "
+                    + "(a missing newline?); split the record", new String(head, StandardCharsets.UTF_8));
         }
 
         void line(byte[] b, int off, int len) {

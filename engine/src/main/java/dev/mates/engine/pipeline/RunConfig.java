@@ -68,6 +68,34 @@ public final class RunConfig {
         return java.util.Collections.unmodifiableMap(d);
     }
 
+    /**
+     * Inclusive bounds of the numeric keys (docs/configuration.md): a value outside is refused, so a request cannot
+     * ask a service for unbounded work or memory.
+     */
+    public static final Map<String, double[]> BOUNDS = Map.ofEntries(
+            Map.entry("model.context", new double[] {8, 8192}),
+            Map.entry("tokenizer.vocab", new double[] {257, 65536}),
+            Map.entry("tokenizer.sample_docs", new double[] {1, 10_000_000}),
+            Map.entry("train.batch_size", new double[] {1, 4096}),
+            Map.entry("train.lr", new double[] {0, 10}),
+            Map.entry("train.lr_warmup_steps", new double[] {0, 100_000_000}),
+            Map.entry("train.weight_decay", new double[] {0, 10}),
+            Map.entry("train.clip_norm", new double[] {0, 1e6}),
+            Map.entry("mates.warmup_steps", new double[] {0, 100_000_000}),
+            Map.entry("mates.stage_steps", new double[] {1, 100_000_000}),
+            Map.entry("mates.stages", new double[] {1, 10_000}),
+            Map.entry("oracle.probes", new double[] {0, 1_000_000}),
+            Map.entry("oracle.fidelity_probes", new double[] {0, 100_000}),
+            Map.entry("oracle.eval_batch", new double[] {1, 4096}),
+            Map.entry("selection.tau", new double[] {Double.MIN_VALUE, 1e6}),
+            Map.entry("selection.pool_multiplier", new double[] {1, 1000}),
+            Map.entry("eval.interval", new double[] {1, 100_000_000}),
+            Map.entry("eval.batch_size", new double[] {1, 4096}),
+            Map.entry("data.max_doc_tokens", new double[] {0, 1_000_000_000}),
+            Map.entry("demo.max_chars", new double[] {1, 10_000_000}),
+            Map.entry("demo.reference_docs", new double[] {1, 1_000_000}),
+            Map.entry("demo.heldout_docs", new double[] {1, 1_000_000}));
+
     private final Map<String, String> values;
 
     private RunConfig(Map<String, String> values) {
@@ -140,6 +168,14 @@ public final class RunConfig {
             if (def.matches("-?\\d+")) intValue(k, where);
             else if (def.matches("[-+0-9.eE]+")) doubleValue(k, where);
             else if (v.isBlank()) throw new ConfigException(where + ": '" + k + "' is empty");
+            double[] b = BOUNDS.get(k);
+            if (b != null) {
+                double x = getDouble(k);
+                if (!(x >= b[0] && x <= b[1])) {
+                    throw new ConfigException(where + ": " + k + " must be in [" + fmt(b[0]) + ", " + fmt(b[1]) + "], got " + v
+                            + " (docs/configuration.md)");
+                }
+            }
         }
         positive("train.batch_size", where);
         positive("model.context", where);
@@ -164,6 +200,10 @@ public final class RunConfig {
         }
         int vocab = getInt("tokenizer.vocab");
         if (vocab < 257 || vocab > 65536) throw new ConfigException(where + ": tokenizer.vocab must be in [257, 65536]");
+    }
+
+    private static String fmt(double x) {
+        return x == Double.MIN_VALUE ? "> 0" : x == Math.rint(x) ? Long.toString((long) x) : Double.toString(x);
     }
 
     private void positive(String k, String where) {

@@ -150,6 +150,29 @@ class CorpusReaderTest {
     }
 
     @Test
+    void aLineLongerThanTheCapIsOneRejectAndTheRestIsKept() throws IOException {
+        // Two overlong lines: one ending in a newline, one at the end of the file without one. Neither is buffered whole.
+        Path f = dir.resolve("long.jsonl");
+        byte[] chunk = new byte[1 << 20];
+        Arrays.fill(chunk, (byte) 'x');
+        try (OutputStream out = Files.newOutputStream(f)) {
+            out.write("{\"id\":\"a\",\"text\":\"before\"}\n{\"id\":\"big\",\"text\":\"".getBytes(StandardCharsets.UTF_8));
+            for (int i = 0; i <= CorpusReader.MAX_LINE_BYTES >> 20; i++) out.write(chunk);
+            out.write("\"}\n{\"id\":\"b\",\"text\":\"after\"}\n".getBytes(StandardCharsets.UTF_8));
+            for (int i = 0; i <= CorpusReader.MAX_LINE_BYTES >> 20; i++) out.write(chunk);
+        }
+        Rejects rejects = Rejects.inMemory();
+        List<Document> docs = new CorpusReader("pool", rejects, null).readAll(List.of(f.toString()));
+        assertEquals(List.of("a", "b"), ids(docs));
+        List<Reject> r = rejects.first(2);
+        assertEquals(2, r.size());
+        assertEquals(2, r.get(0).line());
+        assertTrue(r.get(0).reason().contains("longer than the 64 MiB"), r.get(0).reason());
+        assertTrue(r.get(0).reason().contains(Long.toString(CorpusReader.MAX_LINE_BYTES + (1L << 20) + 22)), r.get(0).reason());
+        assertEquals(4, r.get(1).line());
+    }
+
+    @Test
     void duplicateIdKeepsTheFirst() throws IOException {
         Path f = write("d.jsonl", "{\"id\":\"a\",\"text\":\"first\"}\n{\"id\":\"b\",\"text\":\"ok\"}\n{\"id\":\"a\",\"text\":\"second\"}\n");
         Rejects rejects = Rejects.inMemory();

@@ -7,12 +7,16 @@ import dev.mates.engine.store.ObjectStore;
 import dev.mates.engine.store.StateStore;
 import dev.mates.engine.store.StoreUnavailableException;
 import io.quarkus.logging.Log;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.enterprise.inject.Typed;
 import jakarta.inject.Singleton;
 import java.time.Duration;
+import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import redis.clients.jedis.JedisPooled;
 
@@ -27,10 +31,11 @@ public class MatesStores {
     String endpoint;
     @ConfigProperty(name = "mates.object-store.bucket", defaultValue = "mates")
     String bucket;
-    @ConfigProperty(name = "mates.object-store.access-key", defaultValue = "minioadmin")
-    String accessKey;
-    @ConfigProperty(name = "mates.object-store.secret-key", defaultValue = "minioadmin")
-    String secretKey;
+    /** No defaults: a service without credentials refuses to start ({@link #requireCredentials}). */
+    @ConfigProperty(name = "mates.object-store.access-key")
+    Optional<String> accessKey;
+    @ConfigProperty(name = "mates.object-store.secret-key")
+    Optional<String> secretKey;
     @ConfigProperty(name = "mates.object-store.region", defaultValue = "us-east-1")
     String region;
     @ConfigProperty(name = "mates.redis.uri", defaultValue = "redis://127.0.0.1:6379")
@@ -48,11 +53,26 @@ public class MatesStores {
     @ConfigProperty(name = "mates.queue.claim-idle", defaultValue = "30s")
     Duration claimIdle;
 
+    /** Every service uses the object store: without its credentials it stops at start-up, naming the setting. */
+    void requireCredentials(@Observes @Priority(1) StartupEvent e) {
+        requireSet("mates.object-store.access-key", "MATES_OBJECT_STORE_ACCESS_KEY", accessKey);
+        requireSet("mates.object-store.secret-key", "MATES_OBJECT_STORE_SECRET_KEY", secretKey);
+    }
+
+    private static void requireSet(String key, String env, Optional<String> value) {
+        if (value.isEmpty() || value.get().isBlank()) {
+            throw new IllegalStateException(key + " is not set: the object store's credentials have no default (env " + env
+                    + ", or a Kubernetes Secret; see docs/security.md)");
+        }
+    }
+
     @Produces
     @Singleton
     @Typed({S3ObjectStore.class, ObjectStore.class})
     S3ObjectStore s3() {
-        S3ObjectStore s3 = new S3ObjectStore(endpoint, accessKey, secretKey, bucket, region);
+        requireSet("mates.object-store.access-key", "MATES_OBJECT_STORE_ACCESS_KEY", accessKey);
+        requireSet("mates.object-store.secret-key", "MATES_OBJECT_STORE_SECRET_KEY", secretKey);
+        S3ObjectStore s3 = new S3ObjectStore(endpoint, accessKey.get(), secretKey.get(), bucket, region);
         try {
             s3.ensureBucket();
         } catch (StoreUnavailableException e) {

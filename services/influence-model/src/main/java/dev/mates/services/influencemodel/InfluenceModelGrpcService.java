@@ -49,8 +49,8 @@ public class InfluenceModelGrpcService extends InfluenceModelGrpc.InfluenceModel
     @Blocking
     public void fit(FitRequest request, StreamObserver<FitResponse> observer) {
         GrpcErrors.unary(observer, () -> {
-            String labelsKey = Refs.key("labels_ref", request.getLabelsRef(), stores.bucket());
-            String modelKey = Refs.key("model_ref", request.getModelRef(), stores.bucket());
+            String labelsKey = Refs.runKey("labels_ref", request.getLabelsRef(), stores.bucket(), request.getRunId());
+            String modelKey = Refs.runKey("model_ref", request.getModelRef(), stores.bucket(), request.getRunId());
             if (!InfluenceModels.BACKBONES.contains(request.getBackbone())) {
                 throw GrpcErrors.invalid("backbone", "'" + request.getBackbone() + "' is unknown; valid: " + InfluenceModels.BACKBONES);
             }
@@ -76,7 +76,7 @@ public class InfluenceModelGrpcService extends InfluenceModelGrpc.InfluenceModel
     @Blocking
     public void predict(PredictRequest request, StreamObserver<PredictResponse> observer) {
         GrpcErrors.unary(observer, () -> {
-            String key = Refs.key("model_ref", request.getModelRef(), stores.bucket());
+            String key = Refs.anyRunKey("model_ref", request.getModelRef(), stores.bucket());
             List<Document> docs = Protos.documents(request.getDocumentsList(), limits.maxDocuments(), limits.maxDocumentChars());
             InfluenceModel model = cache().get(key, request.getBackbone());
             double[] s = model.predict(docs);

@@ -6,6 +6,7 @@ import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.List;
+import java.util.Set;
 
 /**
  * {@link EndpointsContract} of the influence-model service. Its domain meters (mates_influence_fit_seconds, ...) are
@@ -15,6 +16,6 @@ import java.util.List;
 @WithTestResource(value = RealStoresResource.class, scope = TestResourceScope.GLOBAL)
 class InfluenceModelEndpointsTest extends EndpointsContract {
     InfluenceModelEndpointsTest() {
-        super("mates.v1.InfluenceModel", List.of(Store.S3), List.of("jvm_memory_used_bytes"));
+        super("mates.v1.InfluenceModel", "Fit", Set.of(Token.INTERNAL), List.of(Store.S3), List.of("jvm_memory_used_bytes"));
     }
 }

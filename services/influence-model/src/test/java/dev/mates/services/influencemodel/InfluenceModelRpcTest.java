@@ -195,6 +195,18 @@ class InfluenceModelRpcTest {
         assertField(Status.Code.INVALID_ARGUMENT, "labels_ref",
                 () -> stub().fit(fit(run, "s3://another-bucket/" + labelsKey, "ngram", 1, modelKey)));
         assertFalse(s3.exists(modelKey));
+        // Another run's objects: neither read nor overwritten (e.g. its report), and the bucket is not a prefix.
+        String otherReport = StorageLayout.reportKey(run + "-other");
+        s3.put(otherReport, "{}".getBytes(StandardCharsets.UTF_8));
+        assertStatus(Status.Code.PERMISSION_DENIED, "outside this run's objects", () -> stub().fit(fit(run, labelsKey, "ngram", 1, otherReport)));
+        assertStatus(Status.Code.PERMISSION_DENIED, "outside this run's objects",
+                () -> stub().fit(fit(run, StorageLayout.labelsKey(run + "-other", "mates", 0), "ngram", 1, modelKey)));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "'..'", () -> stub().fit(fit(run, labelsKey, "ngram", 1,
+                "runs/" + run + "/../" + run + "-other/report.json")));
+        assertStatus(Status.Code.PERMISSION_DENIED, "not a run's object", () -> stub().predict(predict("data/model.bin", "ngram",
+                documents(new SplittableRandom(2), 3, "d", null))));
+        assertEquals("{}", new String(s3.get(otherReport).orElseThrow(), StandardCharsets.UTF_8), "the other run's report is untouched");
+        assertFalse(s3.exists(modelKey));
 
         String few = StorageLayout.labelsKey(run, "mates", 1);
         writeLabels(few, 3, 4);

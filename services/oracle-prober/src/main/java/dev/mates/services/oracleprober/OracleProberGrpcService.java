@@ -76,10 +76,10 @@ public class OracleProberGrpcService extends OracleProberGrpc.OracleProberImplBa
                 throw GrpcErrors.invalid("method", e.getMessage());
             }
             String method = parsed.key();
-            String configKey = Refs.key("config_ref", request.getConfigRef(), stores.bucket());
-            String tokenizerKey = Refs.key("tokenizer_ref", request.getTokenizerRef(), stores.bucket());
-            String referenceKey = Refs.key("reference_ref", request.getReferenceRef(), stores.bucket());
-            String checkpointKey = Refs.key("checkpoint_ref", request.getCheckpointRef(), stores.bucket());
+            String configKey = Refs.runKey("config_ref", request.getConfigRef(), stores.bucket(), request.getRunId());
+            String tokenizerKey = Refs.runKey("tokenizer_ref", request.getTokenizerRef(), stores.bucket(), request.getRunId());
+            String referenceKey = Refs.runKey("reference_ref", request.getReferenceRef(), stores.bucket(), request.getRunId());
+            String checkpointKey = Refs.runKey("checkpoint_ref", request.getCheckpointRef(), stores.bucket(), request.getRunId());
             if (!checkpointKey.endsWith("/")) checkpointKey += "/";
             List<Document> docs = Protos.documents(request.getDocumentsList(), limits.maxDocuments(), limits.maxDocumentChars());
             synchronized (lock) {

@@ -6,6 +6,7 @@ import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.List;
+import java.util.Set;
 
 /**
  * {@link EndpointsContract} of the oracle prober. Its domain meters (mates_oracle_probes_total, ...) are checked
@@ -15,6 +16,6 @@ import java.util.List;
 @WithTestResource(value = RealStoresResource.class, scope = TestResourceScope.GLOBAL)
 class OracleProberEndpointsTest extends EndpointsContract {
     OracleProberEndpointsTest() {
-        super("mates.v1.OracleProber", List.of(Store.S3), List.of("jvm_memory_used_bytes"));
+        super("mates.v1.OracleProber", "Probe", Set.of(Token.INTERNAL), List.of(Store.S3), List.of("jvm_memory_used_bytes"));
     }
 }

@@ -243,8 +243,14 @@ class ProbeRpcTest {
         List<Document> docs = tiny.probes().subList(0, 2);
         String missing = StorageLayout.checkpointKey(tiny.run(), "mates", 999);
         assertStatus(Status.Code.NOT_FOUND, missing, () -> probe(request(missing, "exact", docs).build()));
-        String noConfig = StorageLayout.configKey("no-such-run");
+        String noConfig = "runs/" + tiny.run() + "/no-such-config.json";
         assertStatus(Status.Code.NOT_FOUND, noConfig, () -> probe(request(tiny.ckptA(), "exact", docs).setConfigRef(noConfig).build()));
+        // Another run's objects are out of reach, whether they exist or not.
+        String otherRun = StorageLayout.configKey("no-such-run");
+        assertStatus(Status.Code.PERMISSION_DENIED, "outside this run's objects",
+                () -> probe(request(tiny.ckptA(), "exact", docs).setConfigRef(otherRun).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "'..'", () -> probe(request(tiny.ckptA(), "exact", docs)
+                .setConfigRef("runs/" + tiny.run() + "/../no-such-run/config.json").build()));
         // Still serving the real checkpoint correctly afterwards.
         assertResults(docs, java.util.Arrays.copyOf(tiny.exactA(), 2), probe(request(tiny.ckptA(), "exact", docs).build()));
     }

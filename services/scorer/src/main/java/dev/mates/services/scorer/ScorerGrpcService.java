@@ -66,7 +66,7 @@ public class ScorerGrpcService extends ScorerGrpc.ScorerImplBase {
     @Blocking
     public void score(ScoreRequest request, StreamObserver<ScoreResponse> observer) {
         GrpcErrors.unary(observer, () -> {
-            String key = Refs.key("model_ref", request.getModelRef(), stores.bucket());
+            String key = Refs.anyRunKey("model_ref", request.getModelRef(), stores.bucket());
             List<Document> docs = Protos.documents(request.getDocumentsList(), limits.maxDocuments(), limits.maxDocumentChars());
             InfluenceModel model = models.get(key, request.getBackbone());
             try {

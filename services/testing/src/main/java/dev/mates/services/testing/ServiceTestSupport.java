@@ -1,6 +1,7 @@
 package dev.mates.services.testing;
 
 import dev.mates.adapters.s3.S3ObjectStore;
+import dev.mates.proto.auth.BearerToken;
 import grpc.health.v1.HealthGrpc;
 import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
 import grpc.health.v1.HealthOuterClass.HealthCheckResponse;
@@ -33,9 +34,22 @@ public final class ServiceTestSupport {
         return ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
     }
 
-    /** A plaintext HTTP/2 channel to the service under test; shut it down after use. */
+    /**
+     * A plaintext HTTP/2 channel to the service under test whose calls carry the token that service takes: the client
+     * token where it serves clients ({@code mates.auth.required} has {@code client}), the internal token otherwise.
+     * Shut it down after use.
+     */
     public static ManagedChannel channel() {
-        return ManagedChannelBuilder.forAddress("localhost", testPort()).usePlaintext().build();
+        boolean client = ConfigProvider.getConfig().getOptionalValues("mates.auth.required", String.class)
+                .orElse(java.util.List.of()).stream().anyMatch(k -> k.strip().equalsIgnoreCase("client"));
+        return channel(client ? RealStoresResource.CLIENT_TOKEN : RealStoresResource.INTERNAL_TOKEN);
+    }
+
+    /** A channel whose calls carry {@code token} (null: no authorization header at all). */
+    public static ManagedChannel channel(String token) {
+        ManagedChannelBuilder<?> b = ManagedChannelBuilder.forAddress("localhost", testPort()).usePlaintext();
+        if (token != null) b.intercept(BearerToken.of(() -> token));
+        return b.build();
     }
 
     /** A client of the S3 server the service uses, on the service's bucket (close it after use). */
@@ -93,6 +107,11 @@ public final class ServiceTestSupport {
         });
         requests.onNext(request);
         requests.onCompleted();
-        return result.orTimeout(15, TimeUnit.SECONDS).join();
+        try {
+            return result.orTimeout(15, TimeUnit.SECONDS).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof io.grpc.StatusRuntimeException s) throw s; // as a blocking stub would
+            throw e;
+        }
     }
 }

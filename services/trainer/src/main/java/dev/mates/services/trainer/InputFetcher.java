@@ -4,17 +4,31 @@ import dev.mates.adapters.s3.S3ObjectStore;
 import dev.mates.engine.pipeline.RunArtifacts;
 import dev.mates.engine.store.ObjectStore;
 import dev.mates.services.common.Refs;
+import io.grpc.StatusRuntimeException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.stream.Stream;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
- * Turns a run's data specs into local paths for the engine: {@code s3://bucket/prefix} specs are downloaded (every
- * object under the prefix) into the run's work folder; local paths are passed on as they are.
+ * Where a run may read its data from, and turning its data specs into local paths for the engine (docs/security.md):
+ * <ul>
+ *   <li>{@code s3://bucket/prefix} in this deployment's bucket, outside the services' own {@code runs/} area: every
+ *       object under the prefix is downloaded into the run's work folder, after its size was checked;</li>
+ *   <li>a local absolute path only under one of {@code mates.trainer.data-roots} (empty by default), compared after
+ *       {@link Path#toRealPath resolving} links and {@code ..}; a folder's files are checked one by one.</li>
+ * </ul>
+ * Anything else is refused with {@link RunErrors.Denied} before any file or object is opened.
  */
 @ApplicationScoped
 public class InputFetcher {
@@ -22,22 +36,116 @@ public class InputFetcher {
     ObjectStore objects;
     @Inject
     S3ObjectStore s3;
+    @ConfigProperty(name = "mates.trainer.data-roots")
+    Optional<List<Path>> dataRoots;
+    /** Upper bound on the bytes one data spec may download (all objects under its prefix); 16 GiB, below the 20 GiB work volume of the chart. */
+    @ConfigProperty(name = "mates.trainer.max-input-bytes", defaultValue = "17179869184")
+    long maxInputBytes;
+    /** Upper bound on one object (it is read into memory whole): split larger files. */
+    @ConfigProperty(name = "mates.trainer.max-object-bytes", defaultValue = "1073741824")
+    long maxObjectBytes;
+
+    /** Refuses a spec this trainer may not read; returns its S3 key for s3:// specs, null for local ones. */
+    String check(String role, String spec) {
+        if (spec.startsWith("s3://")) {
+            String key;
+            try {
+                key = Refs.key(role, spec, s3.bucket());
+            } catch (StatusRuntimeException e) {
+                throw new IllegalArgumentException(e.getStatus().getDescription());
+            }
+            if (key.equals("runs") || key.startsWith("runs/")) {
+                throw new RunErrors.Denied(role + ": '" + spec + "' is in the services' own area (runs/); put data under another prefix");
+            }
+            return key;
+        }
+        if (spec.contains("://")) {
+            throw new IllegalArgumentException(role + ": '" + spec + "': only s3:// references or local paths are accepted");
+        }
+        checkLocal(role, spec);
+        return null;
+    }
+
+    private void checkLocal(String role, String spec) {
+        List<Path> roots = dataRoots.orElse(List.of());
+        if (roots.isEmpty()) {
+            throw new RunErrors.Denied(role + ": '" + spec + "' is a local path, and this trainer reads local files only under "
+                    + "mates.trainer.data-roots, which is empty; upload the data to s3://" + s3.bucket() + "/<prefix> or "
+                    + "configure a data root");
+        }
+        Path p = Path.of(spec);
+        if (!p.isAbsolute()) throw new RunErrors.Denied(role + ": '" + spec + "': local paths must be absolute");
+        Path real;
+        try {
+            real = p.toRealPath();
+        } catch (NoSuchFileException e) {
+            // Say "missing" only inside a root; outside one the answer is the same as for a file that exists.
+            Path lexical = p.normalize();
+            if (roots.stream().anyMatch(r -> lexical.startsWith(r.toAbsolutePath().normalize()))) {
+                throw new IllegalArgumentException(role + ": '" + spec + "' does not exist");
+            }
+            throw outside(role, spec, roots);
+        } catch (IOException e) {
+            throw outside(role, spec, roots);
+        }
+        if (!underRoot(real, roots)) throw outside(role, spec, roots);
+        if (Files.isDirectory(real)) {
+            try (Stream<Path> files = Files.walk(real)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    if (!underRoot(f.toRealPath(), roots)) {
+                        throw new RunErrors.Denied(role + ": '" + f + "' in '" + spec + "' links outside mates.trainer.data-roots");
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    private static boolean underRoot(Path real, List<Path> roots) {
+        for (Path r : roots) {
+            try {
+                if (real.startsWith(r.toRealPath())) return true;
+            } catch (IOException e) {
+                // a root that does not exist admits nothing
+            }
+        }
+        return false;
+    }
+
+    private static RunErrors.Denied outside(String role, String spec, List<Path> roots) {
+        return new RunErrors.Denied(role + ": '" + spec + "' is outside mates.trainer.data-roots " + roots);
+    }
 
     List<String> fetch(List<String> specs, Path dir, String role) throws IOException {
         List<String> out = new ArrayList<>();
         for (String spec : specs) {
-            if (!spec.startsWith("s3://")) {
+            String key = check(role, spec);
+            if (key == null) {
                 out.add(spec);
                 continue;
             }
-            String key = Refs.key(role, spec, s3.bucket());
-            List<String> keys = objects.list(key);
-            if (keys.isEmpty()) throw new IllegalArgumentException(role + ": no object under " + spec);
-            Path target = dir.resolve("inputs").resolve(role);
-            for (String k : keys) {
-                Path p = target.resolve(k);
+            SortedMap<String, Long> sizes = s3.sizes(key);
+            if (sizes.isEmpty()) throw new IllegalArgumentException(role + ": no object under " + spec);
+            long total = sizes.values().stream().mapToLong(Long::longValue).sum();
+            if (total > maxInputBytes) {
+                throw new IllegalArgumentException(role + ": " + spec + " holds " + total + " bytes in " + sizes.size()
+                        + " objects, more than mates.trainer.max-input-bytes (" + maxInputBytes + ")");
+            }
+            for (Map.Entry<String, Long> o : sizes.entrySet()) {
+                if (o.getValue() > maxObjectBytes) {
+                    throw new IllegalArgumentException(role + ": object " + o.getKey() + " is " + o.getValue() + " bytes, more than "
+                            + "mates.trainer.max-object-bytes (" + maxObjectBytes + "); split it into smaller files");
+                }
+            }
+            Path target = dir.resolve("inputs").resolve(role).normalize();
+            for (Map.Entry<String, Long> o : sizes.entrySet()) {
+                Path p = target.resolve(o.getKey()).normalize();
+                if (!p.startsWith(target)) {
+                    throw new RunErrors.Denied(role + ": object key '" + o.getKey() + "' would be written outside the run's folder");
+                }
                 Files.createDirectories(p.getParent());
-                Files.write(p, RunArtifacts.require(objects, k));
+                Files.write(p, RunArtifacts.require(objects, o.getKey()));
             }
             out.add(target.resolve(key).toString());
         }

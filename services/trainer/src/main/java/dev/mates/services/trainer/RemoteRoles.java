@@ -27,7 +27,7 @@ import dev.mates.proto.v1.PredictRequest;
 import dev.mates.proto.v1.ProbeRequest;
 import dev.mates.proto.v1.ProbeResult;
 import dev.mates.services.common.Protos;
-import io.grpc.ManagedChannel;
+import io.grpc.Channel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -49,17 +49,17 @@ final class RemoteRoles implements Roles {
     private final Tokenizer tokenizer;
     private final EmbeddedRoles local;
     private final ObjectStore store;
-    private final List<ManagedChannel> probers;
+    private final List<Channel> probers;
     private final int probeParallelism;
-    private final ManagedChannel influence;
+    private final Channel influence;
     private final RedisShardQueue queue;
     private final String keyPrefix;
     private final int shardSize;
     private final long scoreTimeoutMillis;
     private final Listener listener;
 
-    RemoteRoles(RunConfig cfg, Tokenizer tokenizer, ObjectStore store, List<ManagedChannel> probers, int probeParallelism,
-                ManagedChannel influence, RedisShardQueue queue, String keyPrefix, int shardSize, long scoreTimeoutMillis,
+    RemoteRoles(RunConfig cfg, Tokenizer tokenizer, ObjectStore store, List<Channel> probers, int probeParallelism,
+                Channel influence, RedisShardQueue queue, String keyPrefix, int shardSize, long scoreTimeoutMillis,
                 Listener listener) {
         this.cfg = cfg;
         this.tokenizer = tokenizer;
@@ -104,7 +104,7 @@ final class RemoteRoles implements Roles {
                 int to = (int) ((long) probes.size() * (p + 1) / parts);
                 // With more parts than channels (one dns:/// target over a headless Service), parts share a
                 // round_robin channel and each concurrent call lands on the next prober pod.
-                ManagedChannel ch = probers.get(p % probers.size());
+                Channel ch = probers.get(p % probers.size());
                 futures.add(CompletableFuture.runAsync(() -> {
                     ProbeRequest.Builder req = ProbeRequest.newBuilder().setRunId(stage.run()).setMethod(method)
                             .setConfigRef(StorageLayout.configKey(stage.run()))

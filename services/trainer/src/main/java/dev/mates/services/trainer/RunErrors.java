@@ -27,4 +27,18 @@ final class RunErrors {
             super(message);
         }
     }
+
+    /** The caller may not have this run read that data (PERMISSION_DENIED). */
+    static final class Denied extends RuntimeException {
+        Denied(String message) {
+            super(message);
+        }
+    }
+
+    /** A limit of this trainer is reached, e.g. its concurrent runs (RESOURCE_EXHAUSTED). */
+    static final class Busy extends RuntimeException {
+        Busy(String message) {
+            super(message);
+        }
+    }
 }

@@ -13,6 +13,10 @@ import dev.mates.proto.v1.RunEvent;
 import dev.mates.proto.v1.RunState;
 import dev.mates.proto.v1.RunStatus;
 import dev.mates.proto.v1.StartRunRequest;
+import dev.mates.proto.auth.BearerToken;
+import dev.mates.services.common.auth.Auth;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -60,6 +64,8 @@ public class RunManager {
     RedisShardQueue queue;
     @Inject
     MeterRegistry meters;
+    @Inject
+    Auth auth;
     @ConfigProperty(name = "mates.redis.key-prefix", defaultValue = "mates:")
     String prefix;
     @ConfigProperty(name = "mates.trainer.probers", defaultValue = "127.0.0.1:9001")
@@ -77,16 +83,22 @@ public class RunManager {
     Duration scoreTimeout;
     @ConfigProperty(name = "mates.trainer.resume-on-start", defaultValue = "true")
     boolean resumeOnStart;
+    /** Runs share the process's training engine, which trains one model at a time (docs/security.md, limits). */
+    @ConfigProperty(name = "mates.trainer.max-concurrent-runs", defaultValue = "1")
+    int maxConcurrentRuns;
 
     private final Map<String, RunEvents> running = new ConcurrentHashMap<>();
     private final AtomicLong tokens = new AtomicLong();
     private final AtomicInteger currentStage = new AtomicInteger();
-    private final List<ManagedChannel> probers = new ArrayList<>();
-    private ManagedChannel influence;
+    private final List<ManagedChannel> channels = new ArrayList<>();
+    /** The channels with the service token on every call. */
+    private final List<Channel> probers = new ArrayList<>();
+    private Channel influence;
 
     void start(@Observes StartupEvent e) {
-        for (String a : proberAddresses) probers.add(channel(a));
-        influence = channel(influenceAddress);
+        BearerToken token = BearerToken.of(auth.internalToken());
+        for (String a : proberAddresses) probers.add(ClientInterceptors.intercept(channel(a), token));
+        influence = ClientInterceptors.intercept(channel(influenceAddress), token);
         meters.gauge("mates.trainer.runs.active", running, Map::size);
         meters.more().counter("mates.trainer.tokens.trained", List.of(), tokens);
         meters.gauge("mates.trainer.stage", currentStage);
@@ -113,8 +125,10 @@ public class RunManager {
      * pods (a headless Service) concurrent calls spread over all of them; for one address it is the same as
      * pick_first.
      */
-    static ManagedChannel channel(String target) {
-        return ManagedChannelBuilder.forTarget(target.strip()).defaultLoadBalancingPolicy("round_robin").usePlaintext().build();
+    ManagedChannel channel(String target) {
+        ManagedChannel ch = ManagedChannelBuilder.forTarget(target.strip()).defaultLoadBalancingPolicy("round_robin").usePlaintext().build();
+        channels.add(ch);
+        return ch;
     }
 
     void stop(@Observes ShutdownEvent e) {
@@ -123,8 +137,7 @@ public class RunManager {
             h.shutdown = true;
             h.cancel = true;
         });
-        probers.forEach(ManagedChannel::shutdownNow);
-        if (influence != null) influence.shutdownNow();
+        channels.forEach(ManagedChannel::shutdownNow);
     }
 
     RunStatus startRun(StartRunRequest r) {
@@ -135,6 +148,8 @@ public class RunManager {
         RunSpec spec = RunSpec.of(id, r);
         Selectors.check(spec.selector(), spec.baseline());
         config(spec); // a bad key or value is refused before anything is stored
+        checkInputs(spec); // as are data this trainer may not read: nothing is opened before this
+        checkCapacity(id);
         registry.create(id, spec);
         return launch(id, spec, false);
     }
@@ -143,7 +158,23 @@ public class RunManager {
         RunState s = registry.stateOf(id);
         if (running.containsKey(id)) throw new RunErrors.WrongState("run " + id + " is running");
         if (s == RunState.RUN_STATE_SUCCEEDED) throw new RunErrors.WrongState("run " + id + " already succeeded");
-        return launch(id, registry.spec(id), true);
+        RunSpec spec = registry.spec(id);
+        checkInputs(spec);
+        checkCapacity(id);
+        return launch(id, spec, true);
+    }
+
+    private void checkInputs(RunSpec spec) {
+        spec.pool().forEach(p -> inputs.check("pool", p));
+        spec.reference().forEach(p -> inputs.check("reference", p));
+        spec.heldout().forEach(p -> inputs.check("heldout", p));
+    }
+
+    private void checkCapacity(String id) {
+        if (running.size() >= maxConcurrentRuns && !running.containsKey(id)) {
+            throw new RunErrors.Busy("this trainer is running " + running.size() + " run(s), its limit "
+                    + "(mates.trainer.max-concurrent-runs=" + maxConcurrentRuns + "); wait for one to end or cancel one");
+        }
     }
 
     RunStatus cancel(String id) {

@@ -38,6 +38,8 @@ public class TrainerGrpcService extends TrainerGrpc.TrainerImplBase {
     static StatusRuntimeException status(Throwable t) {
         if (t instanceof RunErrors.NoSuchRun) return Status.NOT_FOUND.withDescription(t.getMessage()).asRuntimeException();
         if (t instanceof RunErrors.RunExists) return Status.ALREADY_EXISTS.withDescription(t.getMessage()).asRuntimeException();
+        if (t instanceof RunErrors.Denied) return Status.PERMISSION_DENIED.withDescription(t.getMessage()).asRuntimeException();
+        if (t instanceof RunErrors.Busy) return Status.RESOURCE_EXHAUSTED.withDescription(t.getMessage()).asRuntimeException();
         if (t instanceof RunErrors.WrongState) {
             return Status.FAILED_PRECONDITION.withDescription(t.getMessage()).asRuntimeException();
         }

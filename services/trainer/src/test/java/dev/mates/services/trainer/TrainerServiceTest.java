@@ -79,7 +79,7 @@ class TrainerServiceTest {
     void aRunWhoseDataCannotBeReadFailsWithTheReasonAndKeepsItsStateMachine() {
         String id = "missing-data-" + System.nanoTime() % 100000;
         StartRunRequest req = StartRunRequest.newBuilder().setRunId(id).setQuick(true)
-                .addPool("/nonexistent/pool.jsonl").addReference("/nonexistent/ref.jsonl").build();
+                .addPool("s3://mates-test/nonexistent/pool.jsonl").addReference("s3://mates-test/nonexistent/ref.jsonl").build();
         RunStatus started = trainer.startRun(req);
         assertEquals(id, started.getRunId());
         RunStatus s = await("run " + id + " leaves RUNNING and PENDING").atMost(Duration.ofSeconds(60))
@@ -87,7 +87,7 @@ class TrainerServiceTest {
                 .until(() -> trainer.getRun(GetRunRequest.newBuilder().setRunId(id).build()),
                         st -> st.getState() != RunState.RUN_STATE_RUNNING && st.getState() != RunState.RUN_STATE_PENDING);
         assertEquals(RunState.RUN_STATE_FAILED, s.getState(), s.toString());
-        assertTrue(s.getError().contains("/nonexistent/"), s.getError());
+        assertTrue(s.getError().contains("no object under s3://mates-test/nonexistent/"), s.getError());
         fails(Status.Code.ALREADY_EXISTS, () -> trainer.startRun(req));
         fails(Status.Code.FAILED_PRECONDITION, () -> trainer.getReport(GetReportRequest.newBuilder().setRunId(id).build()));
         fails(Status.Code.FAILED_PRECONDITION, () -> trainer.cancelRun(CancelRunRequest.newBuilder().setRunId(id).build()));
