@@ -110,9 +110,11 @@ final class RemoteRun {
         return switch (e.getStatus().getCode()) {
             case UNAVAILABLE -> new IllegalArgumentException("--remote " + target + ": no trainer answers there ("
                     + e.getStatus().getDescription() + "); start one with `mates cluster up`");
-            case UNAUTHENTICATED, PERMISSION_DENIED -> new IllegalArgumentException("--remote " + target + ": the trainer refused "
-                    + "the token (" + e.getStatus().getCode() + ": " + e.getStatus().getDescription() + "); set "
-                    + RemoteAuth.ENV + " or pass --token-file FILE with a client token of that deployment");
+            case UNAUTHENTICATED -> new IllegalArgumentException("--remote " + target + ": the trainer refused the token ("
+                    + e.getStatus().getDescription() + "); set " + RemoteAuth.ENV + " or pass --token-file FILE with a client "
+                    + "token of that deployment");
+            case PERMISSION_DENIED -> new IllegalArgumentException("--remote " + target + ": not allowed: "
+                    + e.getStatus().getDescription());
             default -> new IllegalArgumentException("--remote " + target + ": " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
         };
     }

@@ -2,6 +2,7 @@ package dev.mates.cli;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,6 +25,7 @@ import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -71,6 +73,39 @@ class DistributedRunTest {
         List<String> out = new ArrayList<>();
         m.get("ids").forEach(n -> out.add(n.asText()));
         return out;
+    }
+
+    @Test
+    void secretsStayOffCommandLinesAndInOwnerOnlyFiles() throws IOException {
+        List<String> secrets = List.of(cluster.secretKey(), TokenFile.open("t", cluster.tokenFile()).token(),
+                TokenFile.open("t", cluster.tokenFile().resolveSibling(LocalCluster.INTERNAL_TOKEN_FILE)).token());
+        assertEquals(6, cluster.processes().size()); // 2 probers, the influence model, 2 scorers, the trainer
+        for (var e : cluster.processes().entrySet()) {
+            String cmd = String.join(" ", e.getValue().info().arguments().orElseThrow());
+            assertTrue(cmd.contains("-jar"), e.getKey() + ": " + cmd);
+            for (String secret : secrets) assertFalse(cmd.contains(secret), e.getKey() + "'s command line holds a secret");
+        }
+        Path d = cluster.tokenFile().getParent();
+        for (Path f : List.of(d, d.resolve(LocalCluster.TOKEN_FILE), d.resolve(LocalCluster.INTERNAL_TOKEN_FILE),
+                d.resolve(LocalCluster.S3_SECRET_FILE), d.resolve("s3").resolve("s3proxy.properties"))) {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(f);
+            assertTrue(perms.stream().noneMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")),
+                    f + " is readable by others: " + perms);
+        }
+    }
+
+    @Test
+    void theCliNeedsAValidToken() throws IOException {
+        Path out = dir.resolve("out-unauthenticated");
+        // No --token-file, no MATES_TOKEN (CI does not set it) and no .mates-cluster here: refused before anything runs.
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("MATES_TOKEN") == null);
+        assertEquals(2, Main.run("run", "--remote", cluster.trainerAddress(), "--out", out.toString(), "--quick"));
+        Path wrong = Files.writeString(dir.resolve("wrong-token"), "wrong-token-0123456789abcdef0123\n");
+        assertEquals(2, Main.run("run", "--remote", cluster.trainerAddress(), "--token-file", wrong.toString(),
+                "--run-id", "it-wrong-token", "--out", out.toString(), "--quick"));
+        try (S3ObjectStore s3 = store()) {
+            assertEquals(List.of(), s3.list("runs/it-wrong-token/"));
+        }
     }
 
     @Test

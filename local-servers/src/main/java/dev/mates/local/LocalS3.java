@@ -101,6 +101,14 @@ public final class LocalS3 implements AutoCloseable {
             p.setProperty("jclouds.identity", accessKey);
             p.setProperty("jclouds.credential", secretKey);
             p.setProperty("jclouds.filesystem.basedir", blobs.toString());
+            // The file holds the secret key: owner-only, created so before anything is written to it.
+            Files.deleteIfExists(props);
+            try {
+                Files.createFile(props, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            } catch (UnsupportedOperationException e) {
+                Files.createFile(props);
+            }
             try (OutputStream out = Files.newOutputStream(props)) {
                 p.store(out, "written by mates LocalS3");
             }

@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The distributed system on one machine, on loopback: a real redis-server, S3Proxy as the S3 server, and the four
  * Quarkus services as separate JVMs (any number of prober and scorer processes). Ports from a base: trainer
- * base, probers base+1.., influence model base+5, scorers base+6.., S3 base+20, Redis base+21.
+ * base, probers base+1.., influence model base+5, scorers base+6.., S3 base+20, Redis base+21; each service's health and
+ * metrics (management interface) on its port + 30.
  * {@link #stop()} (or JVM exit) stops everything it started.
  */
 public final class LocalCluster implements AutoCloseable {
@@ -52,7 +53,14 @@ public final class LocalCluster implements AutoCloseable {
     private String secretKey;
     private final Thread hook = new Thread(this::stopQuietly, "mates-cluster-stop");
 
-    private record Service(String name, int port, Process process, Path log) {}
+    /** Health and metrics (the Quarkus management interface) listen this far above a service's gRPC port. */
+    static final int MANAGEMENT_OFFSET = 30;
+
+    private record Service(String name, int port, Process process, Path log) {
+        int managementPort() {
+            return port + MANAGEMENT_OFFSET;
+        }
+    }
 
     private LocalCluster(Options o) {
         this.o = o;
@@ -83,6 +91,7 @@ public final class LocalCluster implements AutoCloseable {
 
     private void startAll() {
         try {
+            createPrivateDir(o.dir);
             Files.createDirectories(o.dir.resolve("logs"));
             // Secrets live in files readable by their owner only; a cluster folder keeps them across restarts.
             TokenFile.createIfAbsent("cluster token", tokenFile());
@@ -126,6 +135,8 @@ public final class LocalCluster implements AutoCloseable {
         Map<String, String> props = new LinkedHashMap<>();
         props.put("quarkus.http.port", Integer.toString(port));
         props.put("quarkus.http.host", "127.0.0.1");
+        props.put("quarkus.management.port", Integer.toString(port + MANAGEMENT_OFFSET));
+        props.put("quarkus.management.host", "127.0.0.1");
         props.put("mates.object-store.endpoint", s3.endpoint());
         props.put("mates.object-store.bucket", BUCKET);
         props.put("mates.auth.token-file", tokenFile().toString());
@@ -162,7 +173,7 @@ public final class LocalCluster implements AutoCloseable {
                 throw new IllegalStateException(s.name + " exited with " + s.process.exitValue() + " while starting\n" + tail(s.log));
             }
             try {
-                HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + s.port + "/q/health/ready").toURL().openConnection();
+                HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + s.managementPort() + "/q/health/ready").toURL().openConnection();
                 c.setConnectTimeout(1000);
                 c.setReadTimeout(5000);
                 if (c.getResponseCode() == 200) return;
@@ -182,11 +193,23 @@ public final class LocalCluster implements AutoCloseable {
         st.put("redis", redis.uri());
         st.put("token_file", tokenFile().toString());
         ObjectNode svc = st.putObject("services");
-        for (Service s : services) svc.putObject(s.name).put("port", s.port).put("pid", s.process.pid()).put("log", s.log.toString());
+        for (Service s : services) svc.putObject(s.name).put("port", s.port).put("management_port", s.managementPort()).put("pid", s.process.pid()).put("log", s.log.toString());
         try {
             Files.writeString(o.dir.resolve("cluster.json"), st.toPrettyString(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Creates a cluster folder (it holds secrets) readable by its owner only; an existing folder is left as it is. */
+    public static void createPrivateDir(Path dir) throws IOException {
+        if (Files.exists(dir)) return;
+        Files.createDirectories(dir.toAbsolutePath().getParent());
+        try {
+            Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createDirectory(dir);
         }
     }
 
@@ -284,7 +307,7 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    /** A port base whose 22 ports (services, S3, Redis) were all free a moment ago. */
+    /** A port base whose 50 ports (services, S3, Redis, the services' management ports) were all free a moment ago. */
     public static int freePortBase() throws IOException {
         for (int attempt = 0; attempt < 50; attempt++) {
             int base;
@@ -293,7 +316,7 @@ public final class LocalCluster implements AutoCloseable {
             }
             if (base > 60000) continue;
             boolean free = true;
-            for (int p = base; p < base + 22 && free; p++) {
+            for (int p = base; p < base + 50 && free; p++) {
                 try (ServerSocket s = new ServerSocket(p)) {
                     s.setReuseAddress(true);
                 } catch (IOException e) {
@@ -302,7 +325,7 @@ public final class LocalCluster implements AutoCloseable {
             }
             if (free) return base;
         }
-        throw new IOException("no free block of 22 ports");
+        throw new IOException("no free block of 50 ports");
     }
 
     private static void sleep(long ms) {

@@ -1,6 +1,5 @@
 package dev.mates.services.influencemodel;
 
-import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -145,7 +144,7 @@ class InfluenceModelRpcTest {
         }
         assertTrue(good / ng < bad / (fresh.size() - ng), "helpful documents must score lower");
 
-        given().get("/q/metrics").then().statusCode(200)
+        ServiceTestSupport.management().get("/q/metrics").then().statusCode(200)
                 .body(containsString("mates_influence_fit_seconds_count{backbone=\"ngram\""))
                 .body(containsString("mates_influence_fit_labels_total"))
                 .body(containsString("mates_influence_predicted_documents_total"));

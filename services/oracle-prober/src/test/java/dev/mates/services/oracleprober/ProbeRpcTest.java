@@ -1,6 +1,5 @@
 package dev.mates.services.oracleprober;
 
-import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -201,7 +200,7 @@ class ProbeRpcTest {
         assertResults(sub, java.util.Arrays.copyOfRange(tiny.exactB(), 3, 6),
                 probe(request(tiny.ckptB(), "exact", sub).setCheckpointRef(bare).build()));
 
-        given().get("/q/metrics").then().statusCode(200)
+        ServiceTestSupport.management().get("/q/metrics").then().statusCode(200)
                 .body(containsString("mates_oracle_probes_total{method=\"exact\""))
                 .body(containsString("mates_oracle_probe_seconds_count{method=\"exact\""))
                 .body(containsString("mates_oracle_checkpoint_loads_total"));
@@ -213,13 +212,13 @@ class ProbeRpcTest {
         // Restoring another checkpoint right after first-order probes (their gradients are recorded on the weights).
         List<Document> few = tiny.probes().subList(0, 2);
         assertResults(few, java.util.Arrays.copyOf(tiny.exactA(), 2), probe(request(tiny.ckptA(), "exact", few).build()));
-        given().get("/q/metrics").then().statusCode(200).body(containsString("mates_oracle_probes_total{method=\"first-order\""));
+        ServiceTestSupport.management().get("/q/metrics").then().statusCode(200).body(containsString("mates_oracle_probes_total{method=\"first-order\""));
     }
 
     @Test
     void directionalProbesEqualTheEmbeddedOracleBitForBit() {
         assertResults(tiny.probes(), tiny.directionalB(), probe(request(tiny.ckptB(), "directional", tiny.probes()).build()));
-        given().get("/q/metrics").then().statusCode(200).body(containsString("mates_oracle_probes_total{method=\"directional\""));
+        ServiceTestSupport.management().get("/q/metrics").then().statusCode(200).body(containsString("mates_oracle_probes_total{method=\"directional\""));
     }
 
     @Test

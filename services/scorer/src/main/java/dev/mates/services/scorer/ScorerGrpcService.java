@@ -44,6 +44,9 @@ public class ScorerGrpcService extends ScorerGrpc.ScorerImplBase {
     int maxBatch;
     @ConfigProperty(name = "mates.scorer.max-wait", defaultValue = "5ms")
     Duration maxWait;
+    /** Documents that may wait for the model at a time; beyond, Score answers RESOURCE_EXHAUSTED. */
+    @ConfigProperty(name = "mates.scorer.max-queued-documents", defaultValue = "8192")
+    int maxQueuedDocs;
 
     private volatile DynamicBatcher batcher;
 
@@ -54,7 +57,7 @@ public class ScorerGrpcService extends ScorerGrpc.ScorerImplBase {
                 if (batcher == null) {
                     DistributionSummary sizes = DistributionSummary.builder("mates.scorer.online.batch.size")
                             .description("Documents per model batch of the online Score RPC").register(registry);
-                    batcher = new DynamicBatcher(maxBatch, maxWait.toNanos(), sizes::record);
+                    batcher = new DynamicBatcher(maxBatch, maxWait.toNanos(), maxQueuedDocs, sizes::record);
                 }
                 b = batcher;
             }
@@ -69,8 +72,13 @@ public class ScorerGrpcService extends ScorerGrpc.ScorerImplBase {
             String key = Refs.anyRunKey("model_ref", request.getModelRef(), stores.bucket());
             List<Document> docs = Protos.documents(request.getDocumentsList(), limits.maxDocuments(), limits.maxDocumentChars());
             InfluenceModel model = models.get(key, request.getBackbone());
+            java.util.concurrent.CompletableFuture<DynamicBatcher.Result> pending = batcher().submit(request.getBackbone() + "@" + key, model, docs);
+            // The caller's deadline or cancellation drops the request from the batcher's queue.
+            io.grpc.Context ctx = io.grpc.Context.current();
+            io.grpc.Context.CancellationListener onCancel = c -> pending.cancel(false);
+            ctx.addListener(onCancel, Runnable::run);
             try {
-                DynamicBatcher.Result r = batcher().submit(request.getBackbone() + "@" + key, model, docs).get();
+                DynamicBatcher.Result r = pending.get();
                 registry.counter("mates.scorer.online.documents").increment(docs.size());
                 ScoreResponse.Builder b = ScoreResponse.newBuilder().setBatchSize(r.batchSize());
                 for (double s : r.scores()) b.addScores(s);
@@ -78,8 +86,14 @@ public class ScorerGrpcService extends ScorerGrpc.ScorerImplBase {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted", e);
+            } catch (java.util.concurrent.CancellationException e) {
+                throw (ctx.getDeadline() != null && ctx.getDeadline().isExpired() ? io.grpc.Status.DEADLINE_EXCEEDED
+                        : io.grpc.Status.CANCELLED).withDescription("the call ended before its documents were scored").asRuntimeException();
             } catch (ExecutionException e) {
+                if (e.getCause() instanceof DynamicBatcher.Overloaded o) throw GrpcErrors.exhausted("documents", o.getMessage());
                 throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+            } finally {
+                ctx.removeListener(onCancel);
             }
         });
     }

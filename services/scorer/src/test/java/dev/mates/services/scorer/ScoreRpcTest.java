@@ -1,7 +1,6 @@
 package dev.mates.services.scorer;
 
 import static dev.mates.services.scorer.ScorerFixtures.*;
-import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -88,7 +87,7 @@ class ScoreRpcTest {
         assertArrayEquals(java.util.Arrays.copyOf(expected, 3), scores(byKey), 0.0);
 
         // The online batch-size summary exists once the batcher has run.
-        given().get("/q/metrics").then().statusCode(200).body(containsString("mates_scorer_online_batch_size"))
+        ServiceTestSupport.management().get("/q/metrics").then().statusCode(200).body(containsString("mates_scorer_online_batch_size"))
                 .body(containsString("mates_scorer_online_documents_total"));
     }
 

@@ -1,7 +1,6 @@
 package dev.mates.services.scorer;
 
 import static dev.mates.services.scorer.ScorerFixtures.*;
-import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -190,7 +189,7 @@ class ShardWorkersTest {
         for (String id : byId.keySet()) assertTrue(pendingEntry(id).isEmpty(), id + " is still pending");
         assertEquals(0, queue.doneCount(doneSet(run)));
         for (int k = 0; k < 3; k++) assertFalse(s3.exists(scoresKey(run, k)));
-        given().get("/q/metrics").then().statusCode(200).body(containsString("mates_scorer_shards_failed_total"));
+        ServiceTestSupport.management().get("/q/metrics").then().statusCode(200).body(containsString("mates_scorer_shards_failed_total"));
     }
 
     private List<Map<String, String>> deadLetters(String run) {
@@ -221,7 +220,7 @@ class ShardWorkersTest {
             assertEquals(0, after.getLag());
             assertEquals(queue.deadLetters().size(), after.getDeadLetters());
             assertEquals(before.getCompletedHere() + 3, after.getCompletedHere(), "this service's worker completed the 3 shards");
-            given().get("/q/metrics").then().statusCode(200)
+            ServiceTestSupport.management().get("/q/metrics").then().statusCode(200)
                     .body(containsString("mates_scorer_shards_completed_total " + (double) after.getCompletedHere()))
                     .body(containsString("mates_queue_pending 0.0"));
         } finally {

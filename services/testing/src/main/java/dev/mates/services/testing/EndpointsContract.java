@@ -95,6 +95,9 @@ public abstract class EndpointsContract {
 
     @TestHTTPResource("/")
     protected URL base;
+    /** The management interface: health and metrics live there, not on the gRPC port. */
+    @TestHTTPResource(value = "/", management = true)
+    protected URL management;
 
     /**
      * @param grpcService the service's full gRPC name, e.g. {@code mates.v1.Scorer}
@@ -127,23 +130,33 @@ public abstract class EndpointsContract {
 
     @Test
     void readyWithTheStoresAndGrpcAndLive() {
-        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"))
+        mgmt().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"))
                 .body("checks.name", hasItem("mates-stores"))
                 .body("checks.name", hasItem("gRPC Server"));
-        given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
+        mgmt().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
+    }
+
+    @Test
+    void healthAndMetricsAreOnlyOnTheManagementPort() {
+        assertNotEquals(base.getPort(), management.getPort());
+        for (String path : List.of("/q/health/ready", "/q/metrics")) {
+            int onApi = given().port(base.getPort()).get(path).statusCode();
+            assertTrue(onApi == 404 || onApi >= 400, path + " must not be served on the API port, got " + onApi);
+            mgmt().get(path).then().statusCode(200);
+        }
     }
 
     @ParameterizedTest(name = "readiness reports {0} up")
     @MethodSource("stores")
     void readinessReportsTheStoreUp(Store store) {
-        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"))
+        mgmt().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"))
                 .body("checks.find { it.name == 'mates-stores' }.data." + store.key, store.up);
     }
 
     @ParameterizedTest(name = "/q/metrics exposes {0}")
     @MethodSource("meters")
     void metricsExposeTheMeter(String meter) {
-        given().get("/q/metrics").then().statusCode(200).body(containsString(meter));
+        mgmt().get("/q/metrics").then().statusCode(200).body(containsString(meter));
     }
 
     @Test
@@ -196,6 +209,10 @@ public abstract class EndpointsContract {
                 RealStoresResource.SECRET_KEY)) {
             assertFalse(text.contains(secret), "a secret is in " + log);
         }
+    }
+
+    private io.restassured.specification.RequestSpecification mgmt() {
+        return given().port(management.getPort());
     }
 
     /** {@code method} called with an empty request and {@code token} (null: none); the status it ends with. */

@@ -34,6 +34,16 @@ public final class ServiceTestSupport {
         return ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
     }
 
+    /** The management interface's port (health, metrics), resolved after start like the test port. */
+    public static int managementPort() {
+        return ConfigProvider.getConfig().getValue("quarkus.management.test-port", Integer.class);
+    }
+
+    /** A RestAssured request against the management interface, e.g. {@code management().get("/q/metrics")}. */
+    public static io.restassured.specification.RequestSpecification management() {
+        return io.restassured.RestAssured.given().port(managementPort());
+    }
+
     /**
      * A plaintext HTTP/2 channel to the service under test whose calls carry the token that service takes: the client
      * token where it serves clients ({@code mates.auth.required} has {@code client}), the internal token otherwise.
