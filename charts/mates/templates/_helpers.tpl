@@ -78,6 +78,32 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- .Values.objectStore.auth.existingSecret | default (include "mates.componentName" (dict "root" . "component" "object-store")) }}
 {{- end }}
 
+{{/* Name of the Secret the SERVICES read their S3 key pair from: with bundled MinIO the services' own MinIO user
+     (created by the bucket Job; never the root user), with an external store objectStore.auth.existingSecret. */}}
+{{- define "mates.objectStoreServiceSecretName" -}}
+{{- if .Values.objectStore.bundled }}
+{{- dig "minio" "serviceUser" "existingSecret" "" .Values.objectStore | default (include "mates.componentName" (dict "root" . "component" "object-store-user")) }}
+{{- else }}
+{{- include "mates.objectStoreSecretName" . }}
+{{- end }}
+{{- end }}
+
+{{/* Management port (Quarkus management interface: /q/health/*, /q/metrics) of every mates service. The
+     default covers `helm upgrade --reuse-values` from a release older than the value. */}}
+{{- define "mates.managementPort" -}}
+{{- .Values.managementPort | default 9090 }}
+{{- end }}
+
+{{/* Redis ACL user of the services: redis.acl.username (bundled; the chart creates it) or
+     redis.external.username (empty: the default user). */}}
+{{- define "mates.redisUsername" -}}
+{{- if .Values.redis.bundled }}
+{{- dig "acl" "username" "mates" .Values.redis }}
+{{- else }}
+{{- dig "external" "username" "" .Values.redis }}
+{{- end }}
+{{- end }}
+
 {{/* Name of the Secret holding the gRPC bearer tokens (keys `token` and `internal-token`). `auth` may be
      missing: `helm upgrade --reuse-values` from a release older than the tokens keeps only the old values. */}}
 {{- define "mates.authSecretName" -}}
@@ -149,6 +175,18 @@ keda.sh/v1alpha1/ScaledObject (helm template: pass --api-versions keda.sh/v1alph
 {{- if and (not .Values.objectStore.bundled) (not .Values.objectStore.auth.existingSecret) }}
 {{- fail "objectStore.auth.existingSecret is required when objectStore.bundled is false: the name of a Secret holding the S3 credentials under objectStore.auth.accessKeyKey and objectStore.auth.secretKeyKey" }}
 {{- end }}
+{{- $mgmt := int (include "mates.managementPort" .) }}
+{{- range $name, $port := dict "trainer.port" .Values.trainer.port "oracleProber.port" .Values.oracleProber.port "influenceModel.port" .Values.influenceModel.port "scorer.port" .Values.scorer.port }}
+{{- if eq (int $port) $mgmt }}
+{{- fail (printf "managementPort (%v) must differ from %s (%v): health and metrics are served on their own port" $mgmt $name $port) }}
+{{- end }}
+{{- end }}
+{{- if and .Values.redis.bundled (eq (include "mates.redisUsername" .) "default") }}
+{{- fail "redis.acl.username must not be \"default\": the bundled Redis disables its default user and gives the services a user of their own" }}
+{{- end }}
+{{- if .Values.networkPolicy.trainerFrom }}
+{{- fail "networkPolicy.trainerFrom was removed: the trainer admits pods labelled networkPolicy.trainerClients.podLabels (mates.dev/trainer-client: \"true\") in the release's namespace and, with networkPolicy.trainerClients.namespaceSelector, in other namespaces; label the clients and drop trainerFrom" }}
+{{- end }}
 {{- $as := .Values.scorer.worker.autoscaling }}
 {{- if gt (int $as.minReplicas) (int $as.maxReplicas) }}
 {{- fail (printf "scorer.worker.autoscaling.minReplicas (%v) must not exceed scorer.worker.autoscaling.maxReplicas (%v)" $as.minReplicas $as.maxReplicas) }}
@@ -175,27 +213,31 @@ HOME: "/tmp"
 {{- end }}
 
 {{/*
-Secret env of every mates service, then the Redis URI built from the password. Order matters: a $(VAR)
-reference only expands variables defined before it.
+Secret env of every mates service, then the Redis URI built from the username and password. Order matters: a
+$(VAR) reference only expands variables defined before it.
 */}}
 {{- define "mates.secretEnv" -}}
 - name: MATES_OBJECT_STORE_ACCESS_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ include "mates.objectStoreSecretName" . }}
+      name: {{ include "mates.objectStoreServiceSecretName" . }}
       key: {{ .Values.objectStore.auth.accessKeyKey }}
 - name: MATES_OBJECT_STORE_SECRET_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ include "mates.objectStoreSecretName" . }}
+      name: {{ include "mates.objectStoreServiceSecretName" . }}
       key: {{ .Values.objectStore.auth.secretKeyKey }}
+{{- /* The username is an env var of its own (empty: the default user) so that KEDA's TriggerAuthentication can
+     read it from the worker container. */}}
+- name: MATES_REDIS_USERNAME
+  value: {{ include "mates.redisUsername" . | quote }}
 - name: MATES_REDIS_PASSWORD
   valueFrom:
     secretKeyRef:
       name: {{ include "mates.redisSecretName" . }}
       key: {{ .Values.redis.auth.passwordKey }}
 - name: MATES_REDIS_URI
-  value: {{ printf "%s://:$(MATES_REDIS_PASSWORD)@%s" (ternary "rediss" "redis" (eq (include "mates.redisTls" .) "true")) (include "mates.redisAddress" .) | quote }}
+  value: {{ printf "%s://$(MATES_REDIS_USERNAME):$(MATES_REDIS_PASSWORD)@%s" (ternary "rediss" "redis" (eq (include "mates.redisTls" .) "true")) (include "mates.redisAddress" .) | quote }}
 {{- /* Every service gets both token files: a client token on an internal service is then PERMISSION_DENIED
      (a known token of the wrong kind) rather than UNAUTHENTICATED. */}}
 - name: MATES_AUTH_TOKEN_FILE

@@ -4,7 +4,7 @@ service templates. They call them with a dict:
   root        the root context
   component   trainer | oracle-prober | influence-model | scorer | scorer-worker
   values      the service's values (image, resources, env, extraEnv, nodeSelector, ...)
-  port        the HTTP + gRPC port
+  port        the gRPC API port (the management port, /q/health and /q/metrics, is mates.managementPort)
   config      service-specific non-secret env (dict), on top of mates.sharedConfig
   replicas    replica count; key absent = no `replicas` field (an autoscaler owns it)
   strategy    Deployment strategy type ("" = RollingUpdate default)
@@ -16,10 +16,11 @@ service templates. They call them with a dict:
   terminationGracePeriodSeconds     optional
 */}}
 
-{{/* The env of the service as a sorted map: shared, then MATES_PORT, then service config, then values.env. */}}
+{{/* The env of the service as a sorted map: shared, then the two ports, then service config, then values.env. */}}
 {{- define "mates.service.configData" -}}
 {{- $data := fromYaml (include "mates.sharedConfig" .root) }}
 {{- $_ := set $data "MATES_PORT" (toString .port) }}
+{{- $_ := set $data "MATES_MANAGEMENT_PORT" (include "mates.managementPort" .root) }}
 {{- range $k, $v := .config }}
 {{- $_ := set $data $k (toString $v) }}
 {{- end }}
@@ -54,7 +55,8 @@ metadata:
 automountServiceAccountToken: false
 {{- end }}
 
-{{/* ClusterIP Service; the port is named grpc (gRPC and /q/* HTTP share it). Extra args: headless (bool). */}}
+{{/* ClusterIP Service: port `grpc` (the API) and port `management` (/q/health, /q/metrics: what the ServiceMonitor
+     scrapes). Extra args: headless (bool): only `grpc`, for the trainer's dns:/// resolution of the probers. */}}
 {{- define "mates.service.service" -}}
 apiVersion: v1
 kind: Service
@@ -78,8 +80,14 @@ spec:
   ports:
     - name: grpc
       port: {{ .port }}
-      targetPort: http
+      targetPort: grpc
       protocol: TCP
+    {{- if not .headless }}
+    - name: management
+      port: {{ include "mates.managementPort" .root }}
+      targetPort: management
+      protocol: TCP
+    {{- end }}
 {{- end }}
 
 {{- define "mates.service.deployment" -}}
@@ -128,8 +136,11 @@ spec:
           image: {{ include "mates.image" (dict "root" $root "repository" .repository "tag" .values.image.tag) | quote }}
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
           ports:
-            - name: http
+            - name: grpc
               containerPort: {{ .port }}
+              protocol: TCP
+            - name: management
+              containerPort: {{ include "mates.managementPort" $root }}
               protocol: TCP
           envFrom:
             - configMapRef:
@@ -146,17 +157,17 @@ spec:
           startupProbe:
             httpGet:
               path: /q/health/started
-              port: http
+              port: management
             {{- toYaml $root.Values.probes.startup | nindent 12 }}
           livenessProbe:
             httpGet:
               path: /q/health/live
-              port: http
+              port: management
             {{- toYaml $root.Values.probes.liveness | nindent 12 }}
           readinessProbe:
             httpGet:
               path: /q/health/ready
-              port: http
+              port: management
             {{- toYaml $root.Values.probes.readiness | nindent 12 }}
           volumeMounts:
             - name: tmp

@@ -54,6 +54,9 @@ public final class ClusterCommand implements Runnable {
         @Option(names = "--data-root", paramLabel = "DIR", description = "A local folder the trainer may read data files "
                 + "from (repeatable; default: none, data must be s3:// objects of the cluster's bucket).")
         List<Path> dataRoots = new ArrayList<>();
+        @Option(names = "--tls", description = "Mutual TLS on every gRPC port, with certificates from a throwaway CA "
+                + "written to <dir>/tls (the CLI uses its client certificate for this cluster by default).")
+        boolean tls;
 
         @Override
         public Integer call() throws Exception {
@@ -68,7 +71,7 @@ public final class ClusterCommand implements Runnable {
             LocalCluster.createPrivateDir(dir);
             if (detach) return detach();
             System.err.println("starting redis-server, S3Proxy and the services (logs in " + dir.resolve("logs") + ") …");
-            LocalCluster c = LocalCluster.start(new LocalCluster.Options(dir, home(), portBase, probers, scorers, scorerWorkers, heap, dataRoots));
+            LocalCluster c = LocalCluster.start(new LocalCluster.Options(dir, home(), portBase, probers, scorers, scorerWorkers, heap, dataRoots, tls));
             System.out.println("cluster up: trainer " + c.trainerAddress() + " | S3 " + c.s3Endpoint() + " | Redis " + c.redisUri());
             System.out.println("client token: " + c.tokenFile() + " (mode 0600; `mates run --remote` from this folder uses it, "
                     + "elsewhere pass --token-file or set MATES_TOKEN)");
@@ -86,6 +89,7 @@ public final class ClusterCommand implements Runnable {
                     Main.class.getName(), "cluster", "up", "--dir", dir.toString(), "--port-base", Integer.toString(portBase),
                     "--probers", Integer.toString(probers), "--scorers", Integer.toString(scorers),
                     "--scorer-workers", Integer.toString(scorerWorkers), "--heap", heap));
+            if (tls) cmd.add("--tls");
             for (Path r : dataRoots) {
                 cmd.add("--data-root");
                 cmd.add(r.toAbsolutePath().toString());

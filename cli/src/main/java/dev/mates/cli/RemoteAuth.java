@@ -3,9 +3,9 @@ package dev.mates.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mates.cli.cluster.LocalCluster;
 import dev.mates.proto.auth.BearerToken;
+import dev.mates.proto.auth.Channels;
 import dev.mates.proto.auth.TokenFile;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Supplier;
@@ -40,8 +40,34 @@ final class RemoteAuth {
                 + " or pass --token-file FILE (`mates cluster up` writes one to <cluster dir>/" + LocalCluster.TOKEN_FILE + ")");
     }
 
-    /** A plaintext channel to {@code target} whose calls carry {@code token}. */
-    static ManagedChannel channel(String target, Supplier<String> token) {
-        return ManagedChannelBuilder.forTarget(target).usePlaintext().intercept(BearerToken.of(token)).build();
+    /**
+     * TLS towards {@code target}: the given files, else {@code MATES_TLS_CA} (and {@code MATES_TLS_CERT} /
+     * {@code MATES_TLS_KEY} for mutual TLS), else a local cluster's client certificate when it runs with TLS;
+     * plaintext otherwise.
+     */
+    static Channels.Tls tls(String target, Path ca, Path cert, Path key) {
+        if (ca != null || cert != null || key != null) return new Channels.Tls(ca, cert, key);
+        String envCa = System.getenv("MATES_TLS_CA");
+        if (envCa != null && !envCa.isBlank()) {
+            String c = System.getenv("MATES_TLS_CERT");
+            String k = System.getenv("MATES_TLS_KEY");
+            return new Channels.Tls(Path.of(envCa), c == null || c.isBlank() ? null : Path.of(c), k == null || k.isBlank() ? null : Path.of(k));
+        }
+        Path dir = Path.of(".mates-cluster").toAbsolutePath();
+        try {
+            JsonNode st = ClusterCommand.state(dir);
+            if (st != null && target.equals(st.path("trainer").asText()) && st.path("tls").asBoolean()) {
+                Path c = Path.of(st.path("tls_client_dir").asText());
+                return new Channels.Tls(c.resolve("ca.crt"), c.resolve("tls.crt"), c.resolve("tls.key"));
+            }
+        } catch (Exception ignored) {
+            // no readable local cluster state: plaintext
+        }
+        return Channels.Tls.NONE;
+    }
+
+    /** A channel to {@code target} with {@code tls} whose calls carry {@code token}. */
+    static ManagedChannel channel(String target, Channels.Tls tls, Supplier<String> token) {
+        return Channels.builder(target, tls).intercept(BearerToken.of(token)).build();
     }
 }

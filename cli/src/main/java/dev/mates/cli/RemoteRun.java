@@ -14,6 +14,7 @@ import dev.mates.proto.v1.RunStatus;
 import dev.mates.proto.v1.StartRunRequest;
 import dev.mates.proto.v1.TrainerGrpc;
 import dev.mates.proto.v1.WatchRunRequest;
+import dev.mates.proto.auth.Channels;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +34,8 @@ final class RemoteRun {
     private RemoteRun() {}
 
     static int execute(String target, String runId, RunConfig cfg, List<String> pool, List<String> reference,
-                       List<String> heldout, String selector, String baseline, Path out, Path tokenFile) throws Exception {
+                       List<String> heldout, String selector, String baseline, Path out, Path tokenFile,
+                       Channels.Tls tls) throws Exception {
         String id = runId != null ? runId : String.format(Locale.ROOT, "%s-seed%d-%s",
                 pool.isEmpty() ? "demo" : "run", cfg.getLong("seed"), UUID.randomUUID().toString().substring(0, 6));
         StartRunRequest.Builder req = StartRunRequest.newBuilder().setRunId(id).putAllConfig(cfg.asMap())
@@ -41,7 +43,7 @@ final class RemoteRun {
         pool.forEach(p -> req.addPool(absolute(p)));
         reference.forEach(p -> req.addReference(absolute(p)));
         heldout.forEach(p -> req.addHeldout(absolute(p)));
-        ManagedChannel ch = RemoteAuth.channel(target, RemoteAuth.token(target, tokenFile));
+        ManagedChannel ch = RemoteAuth.channel(target, tls, RemoteAuth.token(target, tokenFile));
         long t0 = System.nanoTime();
         try {
             TrainerGrpc.TrainerBlockingStub trainer = TrainerGrpc.newBlockingStub(ch);
@@ -109,7 +111,8 @@ final class RemoteRun {
     private static IllegalArgumentException userError(String target, StatusRuntimeException e) {
         return switch (e.getStatus().getCode()) {
             case UNAVAILABLE -> new IllegalArgumentException("--remote " + target + ": no trainer answers there ("
-                    + e.getStatus().getDescription() + "); start one with `mates cluster up`");
+                    + e.getStatus().getDescription() + "); start one with `mates cluster up`, or, if it serves TLS, "
+                    + "pass --tls-ca (and --tls-cert/--tls-key for mutual TLS)");
             case UNAUTHENTICATED -> new IllegalArgumentException("--remote " + target + ": the trainer refused the token ("
                     + e.getStatus().getDescription() + "); set " + RemoteAuth.ENV + " or pass --token-file FILE with a client "
                     + "token of that deployment");

@@ -65,6 +65,16 @@ public final class RunCommand implements Callable<Integer> {
             + "(default: $MATES_TOKEN, else the token of the local cluster in .mates-cluster).")
     Path tokenFile;
 
+    @Option(names = "--tls-ca", paramLabel = "FILE", description = "With --remote: TLS, trusting this CA (PEM; default: "
+            + "$MATES_TLS_CA, else the local cluster's when it runs with --tls, else plaintext).")
+    Path tlsCa;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "With --remote: the client certificate for mutual TLS (PEM; default: $MATES_TLS_CERT).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "With --remote: the client certificate's key (PEM; default: $MATES_TLS_KEY).")
+    Path tlsKey;
+
     @Option(names = "--run-id", paramLabel = "ID", description = "Run id for --remote (default: generated).")
     String runId;
 
@@ -78,9 +88,11 @@ public final class RunCommand implements Callable<Integer> {
         if (seed != null) overrides.put("seed", Long.toString(seed));
         if (baselineBudget != null) overrides.put("mates.baseline_budget", baselineBudget);
         RunConfig cfg = RunConfig.load(config, quick, overrides);
-        if (remote != null) return RemoteRun.execute(remote, runId, cfg, pool, reference, heldout, selector, baseline, out, tokenFile);
+        if (remote != null) return RemoteRun.execute(remote, runId, cfg, pool, reference, heldout, selector, baseline, out, tokenFile,
+                RemoteAuth.tls(remote, tlsCa, tlsCert, tlsKey));
         if (runId != null) throw new IllegalArgumentException("--run-id: only with --remote");
         if (tokenFile != null) throw new IllegalArgumentException("--token-file: only with --remote");
+        if (tlsCa != null || tlsCert != null || tlsKey != null) throw new IllegalArgumentException("--tls-*: only with --remote");
         boolean demo = pool.isEmpty() && reference.isEmpty() && heldout.isEmpty();
         String run = String.format(Locale.ROOT, "%s-seed%d", demo ? "demo" : "run", cfg.getLong("seed"));
         ConsoleListener console = ConsoleListener.stderr();

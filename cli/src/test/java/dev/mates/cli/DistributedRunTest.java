@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mates.adapters.s3.S3ObjectStore;
 import dev.mates.cli.cluster.LocalCluster;
 import dev.mates.proto.auth.BearerToken;
+import dev.mates.proto.auth.Channels;
 import dev.mates.proto.auth.TokenFile;
 import dev.mates.engine.pipeline.RunArtifacts;
 import dev.mates.engine.pipeline.StorageLayout;
@@ -53,8 +54,10 @@ class DistributedRunTest {
     @BeforeAll
     static void up() throws IOException {
         Path home = Path.of("..").toAbsolutePath().normalize();
-        cluster = LocalCluster.start(new LocalCluster.Options(dir.resolve("cluster"), home, LocalCluster.freePortBase(), 2, 2, 1, "1500m"));
-        channel = ManagedChannelBuilder.forTarget(cluster.trainerAddress()).usePlaintext()
+        // With mutual TLS on every gRPC port (`mates cluster up --tls`), as a deployment with certificates runs.
+        cluster = LocalCluster.start(new LocalCluster.Options(dir.resolve("cluster"), home, LocalCluster.freePortBase(), 2, 2, 1,
+                "1500m", List.of(), true));
+        channel = Channels.builder(cluster.trainerAddress(), cluster.clientTls())
                 .intercept(BearerToken.of(TokenFile.open("test", cluster.tokenFile()))).build();
     }
 
@@ -62,6 +65,14 @@ class DistributedRunTest {
     static void down() {
         if (channel != null) channel.shutdownNow();
         if (cluster != null) cluster.stop();
+    }
+
+    /** {@code args} with the cluster's client certificate for mutual TLS. */
+    static String[] withTls(String... args) {
+        Channels.Tls t = cluster.clientTls();
+        List<String> a = new ArrayList<>(List.of(args));
+        a.addAll(List.of("--tls-ca", t.ca().toString(), "--tls-cert", t.cert().toString(), "--tls-key", t.key().toString()));
+        return a.toArray(String[]::new);
     }
 
     static S3ObjectStore store() {
@@ -87,7 +98,8 @@ class DistributedRunTest {
         }
         Path d = cluster.tokenFile().getParent();
         for (Path f : List.of(d, d.resolve(LocalCluster.TOKEN_FILE), d.resolve(LocalCluster.INTERNAL_TOKEN_FILE),
-                d.resolve(LocalCluster.S3_SECRET_FILE), d.resolve("s3").resolve("s3proxy.properties"))) {
+                d.resolve(LocalCluster.S3_SECRET_FILE), d.resolve("s3").resolve("s3proxy.properties"),
+                d.resolve(LocalCluster.TLS_DIR).resolve("server/tls.key"), d.resolve(LocalCluster.TLS_DIR).resolve("client/tls.key"))) {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(f);
             assertTrue(perms.stream().noneMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")),
                     f + " is readable by others: " + perms);
@@ -101,18 +113,31 @@ class DistributedRunTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("MATES_TOKEN") == null);
         assertEquals(2, Main.run("run", "--remote", cluster.trainerAddress(), "--out", out.toString(), "--quick"));
         Path wrong = Files.writeString(dir.resolve("wrong-token"), "wrong-token-0123456789abcdef0123\n");
-        assertEquals(2, Main.run("run", "--remote", cluster.trainerAddress(), "--token-file", wrong.toString(),
-                "--run-id", "it-wrong-token", "--out", out.toString(), "--quick"));
+        assertEquals(2, Main.run(withTls("run", "--remote", cluster.trainerAddress(), "--token-file", wrong.toString(),
+                "--run-id", "it-wrong-token", "--out", out.toString(), "--quick")));
+        // The right token without TLS: the trainer serves TLS only.
+        assertEquals(2, Main.run("run", "--remote", cluster.trainerAddress(), "--token-file", cluster.tokenFile().toString(),
+                "--run-id", "it-plaintext", "--out", out.toString(), "--quick"));
+        ManagedChannel plain = ManagedChannelBuilder.forTarget(cluster.trainerAddress()).usePlaintext()
+                .intercept(BearerToken.of(TokenFile.open("test", cluster.tokenFile()))).build();
+        try {
+            StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                    () -> TrainerGrpc.newBlockingStub(plain).getRun(GetRunRequest.newBuilder().setRunId("it-straight").build()));
+            assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.getStatus().toString());
+        } finally {
+            plain.shutdownNow();
+        }
         try (S3ObjectStore s3 = store()) {
             assertEquals(List.of(), s3.list("runs/it-wrong-token/"));
+            assertEquals(List.of(), s3.list("runs/it-plaintext/"));
         }
     }
 
     @Test
     void quickRunThroughTheServicesWritesTheReportAndSurvivesATrainerKill() throws Exception {
         Path out = dir.resolve("out");
-        List<String> args = new ArrayList<>(List.of("run", "--remote", cluster.trainerAddress(), "--run-id", "it-straight",
-                "--token-file", cluster.tokenFile().toString(), "--out", out.toString()));
+        List<String> args = new ArrayList<>(List.of(withTls("run", "--remote", cluster.trainerAddress(), "--run-id", "it-straight",
+                "--token-file", cluster.tokenFile().toString(), "--out", out.toString())));
         args.addAll(List.of(SMALL));
         assertEquals(0, Main.run(args.toArray(String[]::new)));
         JsonNode report = new ObjectMapper().readTree(out.resolve(StorageLayout.reportKey("it-straight")).toFile());

@@ -15,6 +15,7 @@ import dev.mates.deploy.Manifests.Obj;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -78,10 +79,10 @@ class HelmChartTest {
     @Test
     void defaultValues() {
         List<Obj> objs = render(template(), "(default values)");
-        ManifestRules.check(objs, new ManifestRules.Expect("helm default", false, true, "hpa", stream, group, true, false));
+        ManifestRules.check(objs, new ManifestRules.Expect("helm default", false, true, "hpa", stream, group, true));
         // the generated credentials are the ones the workloads reference
         var names = objs.stream().filter(o -> o.kind().equals("Secret")).map(Obj::name).sorted().toList();
-        assertEquals(List.of("mates-auth", "mates-object-store", "mates-redis"), names);
+        assertEquals(List.of("mates-auth", "mates-object-store", "mates-object-store-user", "mates-redis"), names);
     }
 
     /** Without auth.existingSecret the chart makes mates-auth: two distinct random 64-hex tokens, both mounted in every service. */
@@ -137,14 +138,14 @@ class HelmChartTest {
             default -> "MATES_AUTH_INTERNAL_TOKEN_FILE is not set";
         };
         AssertionError e = assertThrows(AssertionError.class, () -> ManifestRules.check(Manifests.parse(broken, breakage),
-                new ManifestRules.Expect("helm " + breakage, false, true, "hpa", stream, group, true, false)));
+                new ManifestRules.Expect("helm " + breakage, false, true, "hpa", stream, group, true)));
         assertTrue(e.getMessage().contains(expected), breakage + ": expected '" + expected + "' in\n" + e.getMessage());
     }
 
     @Test
     void existingAuthSecretIsMountedAndNoneIsGenerated() {
         List<Obj> objs = render(template().set("auth.existingSecret", "team-tokens"), "auth.existingSecret");
-        ManifestRules.check(objs, new ManifestRules.Expect("helm existing auth Secret", false, true, "hpa", stream, group, true, false));
+        ManifestRules.check(objs, new ManifestRules.Expect("helm existing auth Secret", false, true, "hpa", stream, group, true));
         assertTrue(objs.stream().noneMatch(o -> o.kind().equals("Secret") && o.name().equals("mates-auth")), "mates-auth is rendered although auth.existingSecret is set");
         ManifestRules rules = rules(objs);
         for (String c : ManifestRules.MATES_COMPONENTS) {
@@ -153,30 +154,117 @@ class HelmChartTest {
         }
     }
 
-    /** helm-java's template leaves hooks out: render a copy whose bucket Job is a plain template, and check it too. */
+    /**
+     * The bucket Job creates the MinIO user the services log in as, so it is a plain Job, not a Helm hook: a
+     * post-install hook would only run after `helm install --wait` saw the (unready) services ready. Its name carries
+     * the revision, so an upgrade never patches a Job's immutable pod template.
+     */
     @Test
-    void bucketJobHookKeepsTheRules(@TempDir Path tmp) throws IOException {
+    void bucketJobIsAPlainJobPerRevision() {
+        List<Obj> objs = render(template(), "(default values)");
+        List<Obj> jobs = objs.stream().filter(o -> o.kind().equals("Job")).toList();
+        assertEquals(1, jobs.size(), "one bucket Job");
+        Obj job = jobs.get(0);
+        assertEquals("mates-bucket-init-1", job.name(), "the Job of revision 1");
+        Map<String, String> annotations = job.model().getMetadata().getAnnotations();
+        assertTrue(annotations == null || annotations.keySet().stream().noneMatch(k -> k.startsWith("helm.sh/hook")), "the bucket Job is a Helm hook: " + annotations);
+    }
+
+    /** Every mates service reads the management port the manifests give it, and has the management interface on. */
+    @ParameterizedTest
+    @ValueSource(strings = {"trainer", "oracle-prober", "influence-model", "scorer"})
+    void servicesListenOnTheManagementPortTheManifestsSet(String service) {
+        Properties p = Repo.appProperties(service);
+        assertEquals("true", p.getProperty("quarkus.management.enabled"), service + ": quarkus.management.enabled");
+        String port = p.getProperty("quarkus.management.port", "");
+        assertTrue(port.startsWith("${MATES_MANAGEMENT_PORT:"), service + ": quarkus.management.port is '" + port + "', expected ${MATES_MANAGEMENT_PORT:...}");
+        assertTrue(p.getProperty("quarkus.http.port", "").startsWith("${MATES_PORT:"), service + ": quarkus.http.port reads MATES_PORT");
+    }
+
+    /** A client namespace: labelled pods there may call the trainer, and nothing else changes. */
+    @Test
+    void trainerClientsOfAnotherNamespace() {
+        List<Obj> objs = render(template().set("networkPolicy.trainerClients.namespaceSelector.matchLabels.team", "ml"), "trainer clients namespace");
+        ManifestRules.check(objs, new ManifestRules.Expect("helm trainer clients namespace", false, true, "hpa", stream, group, true));
+        NetworkPolicy trainer = objs.stream().map(Obj::typed).filter(NetworkPolicy.class::isInstance).map(NetworkPolicy.class::cast)
+                .filter(p -> p.getMetadata().getName().equals("mates-trainer")).findFirst().orElseThrow();
+        assertTrue(trainer.getSpec().getIngress().stream().flatMap(r -> r.getFrom().stream()).anyMatch(peer -> peer.getNamespaceSelector() != null
+                && Map.of("team", "ml").equals(peer.getNamespaceSelector().getMatchLabels())
+                && "true".equals(peer.getPodSelector().getMatchLabels().get(ManifestRules.TRAINER_CLIENT))), "labelled pods of namespaces team=ml may call the trainer");
+    }
+
+    /**
+     * `helm upgrade --reuse-values` from a release older than managementPort, the stores' service users and
+     * networkPolicy.trainerClients renders the new templates with the OLD chart's defaults (Helm replaces the new
+     * values.yaml with the old release's values): the rendering must validate and keep every rule.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void upgradeWithReusedOldValuesKeepsTheRules(boolean serviceMonitor, @TempDir Path tmp) throws IOException {
         Path copy = copyChart(tmp);
-        Path job = copy.resolve("templates/bucket-job.yaml");
-        String text = Files.readString(job);
-        String plain = text.replaceAll("(?m)^\\s*\"?helm\\.sh/hook[^\\n]*\\n", "");
-        assertNotEquals(text, plain, "bucket-job.yaml is expected to be a Helm hook");
-        Files.writeString(job, plain);
-        List<Obj> objs = Manifests.parse(new Helm(copy).template().withName("mates").withNamespace("mates").withKubeVersion(KUBE_VERSION).call(),
-                "bucket Job without hook annotations");
-        ManifestRules.check(objs, new ManifestRules.Expect("helm bucket Job", false, true, "hpa", stream, group, true, true));
+        Path old = Path.of("src/test/resources/reuse-values/values-before-management-port.yaml");
+        if (!Files.exists(old)) old = Repo.ROOT.resolve("deploy-tests").resolve(old);
+        Files.copy(old, copy.resolve("values.yaml"), StandardCopyOption.REPLACE_EXISTING);
+        List<Obj> objs = Manifests.parse(new Helm(copy).template().withName("mates").withNamespace("mates").withKubeVersion(KUBE_VERSION)
+                .set("serviceMonitor.enabled", String.valueOf(serviceMonitor)).call(), "old values");
+        ManifestRules.check(objs, new ManifestRules.Expect("helm with the old release's values", false, true, "hpa", stream, group, true));
+    }
+
+    @Test
+    void managementPortMustDifferFromTheApiPorts() {
+        Exception e = assertThrows(Exception.class, () -> template().set("managementPort", 9003).call());
+        assertTrue(e.getMessage().contains("managementPort (9003) must differ from scorer.port"), e.getMessage());
+    }
+
+    /**
+     * The rules on ports, policies and store credentials reject what would break them; the rendering they start from
+     * (ServiceMonitor on, so the Prometheus rule is there) passes.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"probe", "managementEnv", "serviceMonitor", "prometheusRule", "trainerOpen", "trainerAnyPod", "minioRoot", "redisDefaultUser",
+            "redisDangerous"})
+    void portPolicyAndStoreRulesCatchBreakage(String breakage) {
+        String text = template().set("serviceMonitor.enabled", "true").call();
+        ManifestRules.Expect expect = new ManifestRules.Expect("helm " + breakage, false, true, "hpa", stream, group, true);
+        ManifestRules.check(Manifests.parse(text, "serviceMonitor.enabled"), expect);
+        String broken = switch (breakage) {
+            case "probe" -> text.replaceFirst("(path: /q/health/live\n +port: )management", "$1grpc");
+            case "managementEnv" -> text.replaceFirst("(?m)^  MATES_MANAGEMENT_PORT: \"9090\"\n", "");
+            case "serviceMonitor" -> text.replaceFirst("- port: management\n( +)path: /q/metrics", "- port: grpc\n$1path: /q/metrics");
+            // the first Prometheus rule is the trainer's: open port 9000 to it as well
+            case "prometheusRule" -> text.replaceFirst("(# Prometheus: the management port \\(/q/metrics\\) only\n +- ports:\n)", "$1        - port: 9000\n          protocol: TCP\n");
+            case "trainerOpen" -> text.replaceFirst("( +)from:\n +- podSelector:\n +matchLabels:\n +mates.dev/trainer-client: \"true\"\n", "");
+            case "trainerAnyPod" -> text.replaceFirst("mates.dev/trainer-client: \"true\"", "app.kubernetes.io/part-of: mates");
+            case "minioRoot" -> text.replaceAll("(- name: MATES_OBJECT_STORE_(ACCESS|SECRET)_KEY\n +valueFrom:\n +secretKeyRef:\n +name: )mates-object-store-user", "$1mates-object-store");
+            case "redisDefaultUser" -> text.replaceFirst("(- --user\n +- default\n +- )\"off\"", "$1\"on\"");
+            default -> text.replaceFirst("(?m)^( +)- -@dangerous\n", "");
+        };
+        assertNotEquals(text, broken, breakage + ": the rendering no longer has what this test breaks");
+        String expected = switch (breakage) {
+            case "probe" -> "is not the management port";
+            case "managementEnv" -> "MATES_MANAGEMENT_PORT is not set";
+            case "serviceMonitor" -> "not its management port";
+            case "prometheusRule" -> "reaches port(s) [9000] (the gRPC API)";
+            case "trainerOpen" -> "ingress from anywhere (a rule without from) reaches port(s)";
+            case "trainerAnyPod" -> "no NetworkPolicy admits pods of its namespace labelled mates.dev/trainer-client";
+            case "minioRoot" -> "the services get the MinIO root credentials";
+            case "redisDefaultUser" -> "the default user is not disabled";
+            default -> "may run @dangerous commands";
+        };
+        AssertionError e = assertThrows(AssertionError.class, () -> ManifestRules.check(Manifests.parse(broken, breakage), expect));
+        assertTrue(e.getMessage().contains(expected), breakage + ": expected '" + expected + "' in\n" + e.getMessage());
     }
 
     @Test
     void gpuValuesPutGpusOnScorerWorkersOnly() {
         ManifestRules.check(render(template("ci/gpu-values.yaml"), "ci/gpu-values.yaml"),
-                new ManifestRules.Expect("helm gpu", true, true, "hpa", stream, group, true, false));
+                new ManifestRules.Expect("helm gpu", true, true, "hpa", stream, group, true));
     }
 
     @Test
     void externalStoresUseTheExistingSecretsAndRenderNoStore() {
         List<Obj> objs = render(template("ci/external-values.yaml"), "ci/external-values.yaml");
-        ManifestRules.check(objs, new ManifestRules.Expect("helm external", false, false, "hpa", stream, group, false, false));
+        ManifestRules.check(objs, new ManifestRules.Expect("helm external", false, false, "hpa", stream, group, false));
         Map<String, Object> values = read(CHART.resolve("ci/external-values.yaml"));
         String endpoint = (String) path(values, "objectStore", "external", "endpoint");
         String redisSecret = (String) path(values, "redis", "auth", "existingSecret");
@@ -196,17 +284,17 @@ class HelmChartTest {
     @Test
     void kedaScalesWorkersOnTheStreamTheApplicationUses() {
         ManifestRules.check(render(template("ci/keda-values.yaml"), "ci/keda-values.yaml"),
-                new ManifestRules.Expect("helm keda", false, true, "keda", stream, group, true, false));
+                new ManifestRules.Expect("helm keda", false, true, "keda", stream, group, true));
         ManifestRules.check(render(template("ci/keda-values.yaml", "ci/gpu-values.yaml"), "keda + gpu"),
-                new ManifestRules.Expect("helm keda + gpu", true, true, "keda", stream, group, true, false));
+                new ManifestRules.Expect("helm keda + gpu", true, true, "keda", stream, group, true));
         ManifestRules.check(render(template("ci/keda-values.yaml", "ci/external-values.yaml"), "keda + external"),
-                new ManifestRules.Expect("helm keda + external", false, false, "keda", stream, group, false, false));
+                new ManifestRules.Expect("helm keda + external", false, false, "keda", stream, group, false));
     }
 
     @Test
     void oneQueueValueFeedsTheWorkersTheTrainerAndKeda() {
         List<Obj> objs = render(template("ci/keda-values.yaml").set("queue.stream", "team-a:shards").set("queue.group", "team-a-scorers"), "custom queue");
-        ManifestRules.check(objs, new ManifestRules.Expect("helm custom queue", false, true, "keda", "team-a:shards", "team-a-scorers", true, false));
+        ManifestRules.check(objs, new ManifestRules.Expect("helm custom queue", false, true, "keda", "team-a:shards", "team-a-scorers", true));
     }
 
     @Test
@@ -219,16 +307,18 @@ class HelmChartTest {
     @Test
     void autoscalingCanBeOff() {
         ManifestRules.check(render(template().set("scorer.worker.autoscaling.mode", "none"), "autoscaling none"),
-                new ManifestRules.Expect("helm no autoscaling", false, true, "none", stream, group, true, false));
+                new ManifestRules.Expect("helm no autoscaling", false, true, "none", stream, group, true));
     }
 
     @Test
     void serviceMonitorScrapesEveryService() {
         List<Obj> objs = render(template().set("serviceMonitor.enabled", "true"), "serviceMonitor.enabled");
+        ManifestRules.check(objs, new ManifestRules.Expect("helm serviceMonitor", false, true, "hpa", stream, group, true));
         List<ServiceMonitor> monitors = objs.stream().map(Obj::typed).filter(ServiceMonitor.class::isInstance).map(ServiceMonitor.class::cast).toList();
         assertEquals(1, monitors.size());
         ServiceMonitor m = monitors.get(0);
         assertTrue(m.getSpec().getEndpoints().stream().allMatch(e -> "/q/metrics".equals(e.getPath())), "scrapes /q/metrics");
+        assertTrue(m.getSpec().getEndpoints().stream().allMatch(e -> ManifestRules.MANAGEMENT.equals(e.getPort())), "scrapes the Service port named management");
         List<Service> scraped = objs.stream().map(Obj::typed).filter(Service.class::isInstance).map(Service.class::cast)
                 .filter(s -> ManifestRules.matches(m.getSpec().getSelector(), s.getMetadata().getLabels())).toList();
         for (String c : ManifestRules.MATES_COMPONENTS) {

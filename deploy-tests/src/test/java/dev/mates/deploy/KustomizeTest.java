@@ -112,6 +112,41 @@ class KustomizeTest {
         });
     }
 
+    /**
+     * What k8s/README.md tells users to do for trainer clients in another namespace: a peer naming the namespace AND
+     * the client label. The rules accept it; the same peer without the label (the whole namespace) they reject.
+     */
+    @Test
+    void trainerClientsOfAnotherNamespace(@TempDir Path tmp) throws Exception {
+        String readme = Files.readString(K8S.resolve("README.md"));
+        assertTrue(readme.contains("path: /spec/ingress/0/from/-") && readme.contains("mates.dev/trainer-client: \"true\""),
+                "k8s/README.md no longer shows the client-namespace patch this test applies");
+        for (boolean labelled : List.of(true, false)) {
+            Path overlay = Files.createDirectories(tmp.resolve(labelled ? "labelled" : "namespace"));
+            Files.writeString(overlay.resolve("kustomization.yaml"), String.join("\n",
+                    "resources:",
+                    "  - " + overlay.relativize(K8S.resolve("overlays/cpu")),
+                    "patches:",
+                    "  - target: {kind: NetworkPolicy, name: mates-trainer}",
+                    "    patch: |-",
+                    "      - op: add",
+                    "        path: /spec/ingress/0/from/-",
+                    "        value:",
+                    "          namespaceSelector:",
+                    "            matchLabels:",
+                    "              kubernetes.io/metadata.name: ml-pipelines",
+                    labelled ? "          podSelector:\n            matchLabels:\n              mates.dev/trainer-client: \"true\"" : "",
+                    ""));
+            ManifestRules.Expect expect = new ManifestRules.Expect("k8s/overlays/cpu + client namespace", false, true, "hpa", stream, group, false);
+            if (labelled) {
+                ManifestRules.check(render(overlay), expect);
+            } else {
+                AssertionError e = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class, () -> ManifestRules.check(render(overlay), expect));
+                assertTrue(e.getMessage().contains("ingress from namespaces {kubernetes.io/metadata.name=ml-pipelines} (every pod) reaches port(s) [9000]"), e.getMessage());
+            }
+        }
+    }
+
     /** What k8s/README.md tells users to do: uncomment the keda component in the overlay they apply. */
     @Test
     void kedaComponentScalesWorkersOnTheApplicationsStream(@TempDir Path tmp) throws Exception {

@@ -29,7 +29,10 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.openshift.api.model.monitoring.v1.Endpoint;
+import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -38,6 +41,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The rules every rendering of mates (kustomize overlay or Helm values) must satisfy. All failures are collected
@@ -47,9 +53,20 @@ final class ManifestRules {
     static final String COMPONENT = "app.kubernetes.io/component";
     static final List<String> MATES_COMPONENTS = List.of("trainer", "oracle-prober", "influence-model", "scorer", "scorer-worker");
     static final String GPU = "nvidia.com/gpu";
-    /** MATES_* variables that are not config keys: the port (quarkus.http.port) and the password the Redis URI is built from. */
-    private static final Set<String> NON_KEY_ENV = Set.of("MATES_PORT", "MATES_REDIS_PASSWORD");
-    /** The MATES_* variables a service understands: its config keys in env form, and the two above. */
+    /**
+     * MATES_* variables that are not config keys: the two ports (quarkus.http.port and quarkus.management.port read
+     * them) and the username and password the Redis URI is built from.
+     */
+    private static final Set<String> NON_KEY_ENV = Set.of("MATES_PORT", "MATES_MANAGEMENT_PORT", "MATES_REDIS_USERNAME", "MATES_REDIS_PASSWORD");
+    /** The name of the container port of the Quarkus management interface (/q/health/*, /q/metrics). */
+    static final String MANAGEMENT = "management";
+    /** The label a pod needs to call the trainer's API, and the online scorer's. */
+    static final String TRAINER_CLIENT = "mates.dev/trainer-client";
+    static final String SCORER_CLIENT = "mates.dev/scorer-client";
+    /** What the services' MinIO user may do in its bucket (the bucket Job's policy), and nothing else. */
+    static final Set<String> SERVICE_S3_ACTIONS = Set.of("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
+            "s3:ListBucket", "s3:GetBucketLocation");
+    /** The MATES_* variables a service understands: its config keys in env form, and those above. */
     private static final Set<String> KNOWN_ENV = knownEnv();
     /**
      * The token files every service container gets (env var → key of the auth Secret): the services read their
@@ -70,7 +87,7 @@ final class ManifestRules {
     /** What a rendering is expected to be. */
     record Expect(String label, boolean gpu, boolean bundledStores, String autoscaling, String stream, String group,
                   boolean generatedSecretsAllowed, boolean bucketJob) {
-        /** kustomize renders everything; helm-java's template leaves Helm hooks (the bucket Job) out. */
+        /** The bucket Job is rendered with the bundled stores (a plain Job, in the chart too: no Helm hook). */
         Expect(String label, boolean gpu, boolean bundledStores, String autoscaling, String stream, String group,
                boolean generatedSecretsAllowed) {
             this(label, gpu, bundledStores, autoscaling, stream, group, generatedSecretsAllowed, bundledStores);
@@ -151,10 +168,14 @@ final class ManifestRules {
             serviceAccount(w);
             env(w);
             tokenFiles(w);
+            managementPort(w);
         }
         trainer();
         services();
         networkPolicies();
+        monitoring();
+        objectStoreUser();
+        redisAcl();
         pdb();
         gpu();
         autoscaling();
@@ -221,7 +242,52 @@ final class ManifestRules {
         }
         HTTPGetAction g = p.getHttpGet();
         if (!path.equals(g.getPath())) fail(where + ": path " + g.getPath() + ", expected " + path);
-        if (port(c, g.getPort()) == null) fail(where + ": port " + g.getPort() + " is not a port of the container");
+        ContainerPort target = port(c, g.getPort());
+        String named = g.getPort() == null ? "(none)" : g.getPort().getStrVal() != null ? g.getPort().getStrVal() : String.valueOf(g.getPort().getIntVal());
+        if (target == null) {
+            fail(where + ": port " + named + " is not a port of the container");
+        } else if (!MANAGEMENT.equals(target.getName())) {
+            fail(where + ": port " + named + " is not the management port (the container port named " + MANAGEMENT
+                    + "): /q/health is served on the Quarkus management interface only, the gRPC port answers no /q/* path");
+        }
+    }
+
+    /** The container port named {@link #MANAGEMENT}, or null. */
+    static ContainerPort managementPort(Container c) {
+        return c.getPorts() == null ? null : c.getPorts().stream().filter(p -> MANAGEMENT.equals(p.getName())).findFirst().orElse(null);
+    }
+
+    /**
+     * Health and metrics are on their own port: a container port named management, which MATES_MANAGEMENT_PORT
+     * (quarkus.management.port) makes the service listen on, distinct from the gRPC port MATES_PORT.
+     */
+    private void managementPort(Workload w) {
+        Container c = main(w);
+        String where = w.obj() + " container " + c.getName();
+        ContainerPort m = managementPort(c);
+        Map<String, String> env = environment(w, c);
+        String v = env.get("MATES_MANAGEMENT_PORT");
+        if (m == null) fail(where + ": no container port named " + MANAGEMENT + " (the Quarkus management interface: /q/health, /q/metrics)");
+        if (v == null) {
+            fail(where + ": MATES_MANAGEMENT_PORT is not set: the service would serve health and metrics on its built-in default, not on the declared port");
+            return;
+        }
+        if (m != null && !v.equals(String.valueOf(m.getContainerPort()))) {
+            fail(where + ": MATES_MANAGEMENT_PORT " + v + " is not the containerPort " + m.getContainerPort() + " named " + MANAGEMENT);
+        }
+        if (v.equals(env.get("MATES_PORT"))) fail(where + ": MATES_MANAGEMENT_PORT equals MATES_PORT (" + v + "): health and metrics need a port of their own");
+    }
+
+    /** The gRPC API port (MATES_PORT) of a service, or null. */
+    private Integer apiPort(Workload w) {
+        String v = environment(w, main(w)).get("MATES_PORT");
+        return v == null || !v.matches("[0-9]+") ? null : Integer.valueOf(v);
+    }
+
+    /** The management port of a service, or null. */
+    private static Integer mgmtPort(Workload w) {
+        ContainerPort m = managementPort(main(w));
+        return m == null ? null : m.getContainerPort();
     }
 
     private void serviceAccount(Workload w) {
@@ -301,6 +367,10 @@ final class ManifestRules {
             List<String> order = c.getEnv() == null ? List.of() : c.getEnv().stream().map(EnvVar::getName).toList();
             if (order.indexOf("MATES_REDIS_URI") >= 0 && order.indexOf("MATES_REDIS_PASSWORD") > order.indexOf("MATES_REDIS_URI")) {
                 fail(where + ": MATES_REDIS_PASSWORD must be declared before MATES_REDIS_URI ($(VAR) only expands earlier variables)");
+            }
+            if (uri != null && uri.contains("$(MATES_REDIS_USERNAME)") && (order.indexOf("MATES_REDIS_USERNAME") < 0
+                    || order.indexOf("MATES_REDIS_USERNAME") > order.indexOf("MATES_REDIS_URI"))) {
+                fail(where + ": MATES_REDIS_URI uses $(MATES_REDIS_USERNAME), which must be an env entry declared before it");
             }
             if (!expect.stream().equals(env.get("MATES_QUEUE_STREAM"))) fail(where + ": MATES_QUEUE_STREAM is " + env.get("MATES_QUEUE_STREAM") + ", expected " + expect.stream());
             if (!expect.group().equals(env.get("MATES_QUEUE_GROUP"))) fail(where + ": MATES_QUEUE_GROUP is " + env.get("MATES_QUEUE_GROUP") + ", expected " + expect.group());
@@ -507,6 +577,12 @@ final class ManifestRules {
                     if (containers(w.pod()).stream().noneMatch(c -> port(c, target) != null)) {
                         fail("Service " + s.getMetadata().getName() + ": targetPort " + target + " is not a port of " + w.obj());
                     }
+                    ContainerPort cp = MATES_COMPONENTS.contains(w.component()) ? port(main(w), target) : null;
+                    String n = p.getName() == null ? "" : p.getName();
+                    if (cp != null && (n.equals(MANAGEMENT) || n.contains("metrics")) != MANAGEMENT.equals(cp.getName())) {
+                        fail("Service " + s.getMetadata().getName() + ": port " + n + " leads to container port " + cp.getName() + " (" + cp.getContainerPort()
+                                + ") of " + w.obj() + ": a metrics/management Service port must lead to the management port, and only such a port");
+                    }
                 }
             }
         }
@@ -514,7 +590,6 @@ final class ManifestRules {
 
     private void networkPolicies() {
         List<NetworkPolicy> policies = all(NetworkPolicy.class);
-        Map<String, String> trainerLabels = workload("trainer").template().getMetadata().getLabels();
         for (Workload w : workloads) {
             if (w.obj().typed() instanceof Job) continue;
             Map<String, String> labels = w.template().getMetadata().getLabels();
@@ -529,16 +604,7 @@ final class ManifestRules {
                 if (p.getSpec().getIngress() != null) rules.addAll(p.getSpec().getIngress());
             });
             String c = w.component();
-            if (Set.of("oracle-prober", "influence-model", "scorer-worker").contains(c)) {
-                for (NetworkPolicyIngressRule r : rules) {
-                    for (NetworkPolicyPeer peer : peers(r)) {
-                        boolean onlyTrainer = peer != null && peer.getIpBlock() == null && peer.getNamespaceSelector() == null
-                                && peer.getPodSelector() != null && matches(peer.getPodSelector(), trainerLabels)
-                                && workloads.stream().filter(x -> x != workload("trainer")).noneMatch(x -> matches(peer.getPodSelector(), x.template().getMetadata().getLabels()));
-                        if (!onlyTrainer) fail(w.obj() + ": ingress allowed from " + (peer == null ? "anywhere" : peer) + "; only the trainer may call " + c);
-                    }
-                }
-            }
+            if (MATES_COMPONENTS.contains(c)) apiIngress(w, rules);
             if (Set.of("redis", "minio").contains(c)) {
                 for (NetworkPolicyIngressRule r : rules) {
                     for (NetworkPolicyPeer peer : peers(r)) {
@@ -552,6 +618,304 @@ final class ManifestRules {
                 }
             }
         }
+    }
+
+    /**
+     * Who may reach a service, port by port. The gRPC API port admits only the service's callers: the trainer's admits
+     * pods labelled mates.dev/trainer-client: "true", the online scorer's the trainer and pods labelled
+     * mates.dev/scorer-client: "true", every other service's the trainer alone. Any other peer (Prometheus, a whole
+     * namespace, an ipBlock, anyone) may be admitted to the management port and to nothing else. And each service
+     * admits its real callers, or it would be unreachable.
+     */
+    private void apiIngress(Workload w, List<NetworkPolicyIngressRule> rules) {
+        String c = w.component();
+        Container main = main(w);
+        Integer api = apiPort(w);
+        Integer mgmt = mgmtPort(w);
+        boolean client = false;
+        boolean trainer = false;
+        boolean scraper = false;
+        for (NetworkPolicyIngressRule r : rules) {
+            Set<Integer> covered = covered(main, r);
+            for (NetworkPolicyPeer peer : peers(r)) {
+                String caller = apiCaller(c, peer);
+                if (caller == null) {
+                    Set<Integer> beyond = new TreeSet<>(covered);
+                    if (mgmt != null) beyond.remove(mgmt);
+                    if (!beyond.isEmpty()) {
+                        fail(w.obj() + ": ingress from " + describe(peer) + " reaches port(s) " + beyond + (beyond.contains(api) ? " (the gRPC API)" : "")
+                                + "; only " + callers(c) + " may call the API, any other peer (Prometheus included) only the management port " + mgmt);
+                    }
+                    if (mgmt != null && covered.contains(mgmt)) scraper = true;
+                } else if (api != null && covered.contains(api)) {
+                    if (caller.equals("trainer")) trainer = true;
+                    if (caller.equals("client") && peer.getNamespaceSelector() == null) client = true;
+                }
+            }
+        }
+        if (c.equals("trainer") && !client) {
+            fail(w.obj() + ": no NetworkPolicy admits pods of its namespace labelled " + TRAINER_CLIENT + ": \"true\" to the API port " + api + " (clients could not submit runs)");
+        }
+        if (c.equals("scorer") && !client) {
+            fail(w.obj() + ": no NetworkPolicy admits pods of its namespace labelled " + SCORER_CLIENT + ": \"true\" to the API port " + api);
+        }
+        if (Set.of("oracle-prober", "influence-model", "scorer").contains(c) && !trainer) fail(w.obj() + ": the trainer is not admitted to the API port " + api);
+        boolean scraped = !all(ServiceMonitor.class).isEmpty() || w.template().getMetadata().getAnnotations() != null
+                && "true".equals(w.template().getMetadata().getAnnotations().get("prometheus.io/scrape"));
+        if (scraped && !scraper) fail(w.obj() + ": its metrics are scraped (ServiceMonitor or prometheus.io/scrape), yet no NetworkPolicy admits a scraper to the management port " + mgmt);
+    }
+
+    /** "trainer" or "client" when the peer may call component {@code c}'s API; null when it may not. */
+    private String apiCaller(String c, NetworkPolicyPeer peer) {
+        if (peer == null || peer.getIpBlock() != null || peer.getPodSelector() == null) return null;
+        if (!c.equals("trainer") && onlyTrainer(peer)) return "trainer";
+        String label = c.equals("trainer") ? TRAINER_CLIENT : c.equals("scorer") ? SCORER_CLIENT : null;
+        return label != null && "true".equals(labelOf(peer.getPodSelector(), label)) ? "client" : null;
+    }
+
+    private static String callers(String c) {
+        return switch (c) {
+            case "trainer" -> "pods labelled " + TRAINER_CLIENT + ": \"true\"";
+            case "scorer" -> "the trainer and pods labelled " + SCORER_CLIENT + ": \"true\"";
+            default -> "the trainer";
+        };
+    }
+
+    /** A peer of this namespace selecting the trainer pods and no other workload. */
+    private boolean onlyTrainer(NetworkPolicyPeer peer) {
+        Workload t = workload("trainer");
+        return peer.getIpBlock() == null && peer.getNamespaceSelector() == null && peer.getPodSelector() != null
+                && matches(peer.getPodSelector(), t.template().getMetadata().getLabels())
+                && workloads.stream().filter(x -> x != t).noneMatch(x -> matches(peer.getPodSelector(), x.template().getMetadata().getLabels()));
+    }
+
+    /** The ports of container {@code c} a rule opens: all of them without `ports`, else the listed ones (numbers, names, ranges). */
+    static Set<Integer> covered(Container c, NetworkPolicyIngressRule r) {
+        Set<Integer> all = new TreeSet<>();
+        if (c.getPorts() != null) c.getPorts().forEach(p -> all.add(p.getContainerPort()));
+        if (r.getPorts() == null || r.getPorts().isEmpty()) return all;
+        Set<Integer> out = new TreeSet<>();
+        for (NetworkPolicyPort p : r.getPorts()) {
+            if (p.getPort() == null) {
+                out.addAll(all);
+            } else if (p.getPort().getStrVal() != null) {
+                ContainerPort cp = port(c, p.getPort());
+                if (cp != null) out.add(cp.getContainerPort());
+            } else {
+                int from = p.getPort().getIntVal();
+                int to = p.getEndPort() == null ? from : p.getEndPort();
+                all.stream().filter(n -> n >= from && n <= to).forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+    private static String describe(NetworkPolicyPeer peer) {
+        if (peer == null) return "anywhere (a rule without from)";
+        List<String> parts = new ArrayList<>();
+        if (peer.getIpBlock() != null) parts.add("ipBlock " + peer.getIpBlock().getCidr());
+        if (peer.getNamespaceSelector() != null) parts.add("namespaces " + selector(peer.getNamespaceSelector()));
+        if (peer.getPodSelector() != null) parts.add("pods " + selector(peer.getPodSelector()));
+        else if (peer.getNamespaceSelector() != null) parts.add("(every pod)");
+        return String.join(" ", parts);
+    }
+
+    private static String selector(LabelSelector s) {
+        boolean labels = s.getMatchLabels() != null && !s.getMatchLabels().isEmpty();
+        boolean exprs = s.getMatchExpressions() != null && !s.getMatchExpressions().isEmpty();
+        if (!labels && !exprs) return "{} (all)";
+        return (labels ? s.getMatchLabels().toString() : "") + (exprs ? " " + s.getMatchExpressions().stream().map(e -> e.getKey() + " " + e.getOperator() + " " + e.getValues()).toList() : "");
+    }
+
+    // ---- metrics ----
+
+    /** Prometheus scrapes the management port: annotations, Service ports and ServiceMonitor endpoints all lead there. */
+    private void monitoring() {
+        for (String comp : MATES_COMPONENTS) {
+            Workload w = workload(comp);
+            Map<String, String> ann = w.template().getMetadata().getAnnotations();
+            String port = ann == null ? null : ann.get("prometheus.io/port");
+            Integer mgmt = mgmtPort(w);
+            if (port != null && (mgmt == null || !port.equals(String.valueOf(mgmt)))) {
+                fail(w.obj() + ": annotation prometheus.io/port " + port + " is not the management port " + mgmt + " (/q/metrics is served there only)");
+            }
+        }
+        for (ServiceMonitor m : all(ServiceMonitor.class)) {
+            String mn = "ServiceMonitor " + m.getMetadata().getName();
+            List<Service> scraped = all(Service.class).stream().filter(s -> matches(m.getSpec().getSelector(), s.getMetadata().getLabels())).toList();
+            if (scraped.isEmpty()) fail(mn + ": selects no Service");
+            for (Endpoint e : m.getSpec().getEndpoints()) {
+                for (Service s : scraped) {
+                    String sn = s.getMetadata().getName();
+                    IntOrString target;
+                    if (e.getPort() != null) {
+                        ServicePort sp = s.getSpec().getPorts().stream().filter(p -> e.getPort().equals(p.getName())).findFirst().orElse(null);
+                        if (sp == null) {
+                            fail(mn + ": Service " + sn + " has no port named " + e.getPort());
+                            continue;
+                        }
+                        target = sp.getTargetPort() == null ? new IntOrString(sp.getPort()) : sp.getTargetPort();
+                    } else if (e.getTargetPort() != null) {
+                        target = e.getTargetPort();
+                    } else {
+                        fail(mn + ": an endpoint names neither port nor targetPort");
+                        continue;
+                    }
+                    for (Workload w : workloads) {
+                        if (!MATES_COMPONENTS.contains(w.component()) || !selects(s.getSpec().getSelector(), w.template().getMetadata().getLabels())) continue;
+                        ContainerPort cp = port(main(w), target);
+                        if (cp == null || !MANAGEMENT.equals(cp.getName())) {
+                            fail(mn + ": endpoint " + (e.getPort() != null ? "port " + e.getPort() : "targetPort " + target) + " scrapes "
+                                    + (cp == null ? target : "container port " + cp.getName() + " (" + cp.getContainerPort() + ")") + " of " + w.obj()
+                                    + " through Service " + sn + ", not its management port");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- stores ----
+
+    /**
+     * With the bundled MinIO the services never get its root user: they read a key pair of their own, and the bucket
+     * Job (which alone reads the root user besides MinIO) creates that MinIO user with a policy limited to object
+     * access in the bucket.
+     */
+    private void objectStoreUser() {
+        Workload minio = workloads.stream().filter(w -> "minio".equals(w.component())).findFirst().orElse(null);
+        if (minio == null) return;
+        Map<String, String> menv = environment(minio, main(minio));
+        String rootUser = menv.get("MINIO_ROOT_USER");
+        String rootPassword = menv.get("MINIO_ROOT_PASSWORD");
+        if (rootUser == null || !rootUser.startsWith("secret:") || rootPassword == null || !rootPassword.startsWith("secret:")) {
+            fail(minio.obj() + ": MINIO_ROOT_USER / MINIO_ROOT_PASSWORD must come from a Secret, are " + rootUser + " / " + rootPassword);
+            return;
+        }
+        Set<String> rootSecrets = new TreeSet<>(List.of(secretName(rootUser), secretName(rootPassword)));
+        String accessKey = null;
+        String secretKey = null;
+        for (String comp : MATES_COMPONENTS) {
+            Workload w = workload(comp);
+            Map<String, String> env = environment(w, main(w));
+            String ak = env.get("MATES_OBJECT_STORE_ACCESS_KEY");
+            String sk = env.get("MATES_OBJECT_STORE_SECRET_KEY");
+            if (ak == null || sk == null) continue;
+            if (rootSecrets.contains(secretName(ak)) || rootSecrets.contains(secretName(sk))) {
+                fail(w.obj() + ": the services get the MinIO root credentials (" + ak + ", " + sk + ", the Secret of MINIO_ROOT_USER); they must log in as "
+                        + "their own MinIO user, which the bucket Job creates");
+            }
+            if (accessKey == null) {
+                accessKey = ak;
+                secretKey = sk;
+            }
+        }
+        if (accessKey == null) return;
+        Secret root = renderedSecret(secretName(rootUser));
+        Secret own = renderedSecret(secretName(accessKey));
+        if (root != null && own != null && own != root) {
+            String a = secretValue(own, secretKey(accessKey));
+            if (a != null && a.equals(secretValue(root, secretKey(rootUser)))) fail("Secret " + secretName(accessKey) + ": the services' access key is the MinIO root user's");
+        }
+        if (!expect.bucketJob()) return;
+        Workload job = workload("bucket-init");
+        Container jc = main(job);
+        Map<String, String> jenv = environment(job, jc);
+        if (!jenv.containsValue(accessKey) || !jenv.containsValue(secretKey)) {
+            fail(job.obj() + ": does not read the services' key pair (" + accessKey + ", " + secretKey + "), so it cannot create the MinIO user they log in as");
+        }
+        List<String> argv = new ArrayList<>();
+        if (jc.getCommand() != null) argv.addAll(jc.getCommand());
+        if (jc.getArgs() != null) argv.addAll(jc.getArgs());
+        String script = String.join("\n", argv);
+        for (String cmd : List.of("mc admin policy create", "mc admin user add", "mc admin policy attach")) {
+            if (!script.contains(cmd)) fail(job.obj() + ": its script does not run '" + cmd + "' (the services' user and its policy)");
+        }
+        Matcher m = Pattern.compile("\"((?:s3|admin|kms):[A-Za-z*]*|\\*)\"").matcher(script);
+        boolean any = false;
+        while (m.find()) {
+            any = true;
+            if (!SERVICE_S3_ACTIONS.contains(m.group(1))) fail(job.obj() + ": the services' policy grants " + m.group(1) + "; allowed: " + new TreeSet<>(SERVICE_S3_ACTIONS));
+        }
+        if (!any) fail(job.obj() + ": no s3: action found in its script: where is the services' policy?");
+        if (script.contains("arn:aws:s3:::*")) fail(job.obj() + ": the services' policy covers every bucket (arn:aws:s3:::*)");
+    }
+
+    private static String secretName(String ref) {
+        return ref.substring("secret:".length(), ref.lastIndexOf('/'));
+    }
+
+    private static String secretKey(String ref) {
+        return ref.substring(ref.lastIndexOf('/') + 1);
+    }
+
+    private Secret renderedSecret(String name) {
+        return all(Secret.class).stream().filter(s -> s.getMetadata().getName().equals(name)).findFirst().orElse(null);
+    }
+
+    /**
+     * The bundled Redis disables its default user and gives the services an ACL user of their own, with the services'
+     * password, reaching only their keys (prefix and queue streams) and no @dangerous command.
+     */
+    private void redisAcl() {
+        Workload redis = workloads.stream().filter(w -> "redis".equals(w.component())).findFirst().orElse(null);
+        if (redis == null) return;
+        Container rc = main(redis);
+        List<String> argv = new ArrayList<>();
+        if (rc.getCommand() != null) argv.addAll(rc.getCommand());
+        if (rc.getArgs() != null) argv.addAll(rc.getArgs());
+        String where = redis.obj() + " container " + rc.getName();
+        if (argv.contains("--requirepass")) fail(where + ": --requirepass gives the default user every command and key; disable it and give the services an ACL user (--user)");
+        Map<String, List<String>> users = new LinkedHashMap<>();
+        for (int i = 0; i < argv.size(); i++) {
+            if (!argv.get(i).equals("--user") || i + 1 >= argv.size()) continue;
+            List<String> rules = new ArrayList<>();
+            for (int j = i + 2; j < argv.size() && !argv.get(j).startsWith("--"); j++) rules.add(argv.get(j));
+            users.put(argv.get(i + 1), rules);
+        }
+        List<String> def = users.get("default");
+        if (def == null || !def.contains("off") || def.lastIndexOf("on") > def.lastIndexOf("off")) {
+            fail(where + ": the default user is not disabled (--user default off): a client could run any command on any key with the password, or without one");
+        }
+        Map<String, String> env = environment("trainer");
+        String uri = env.getOrDefault("MATES_REDIS_URI", "");
+        String userinfo = uri.replaceFirst("^rediss?://", "");
+        userinfo = userinfo.contains("@") ? userinfo.substring(0, userinfo.lastIndexOf('@')) : "";
+        String user = userinfo.contains(":") ? userinfo.substring(0, userinfo.indexOf(':')) : "";
+        user = user.replace("$(MATES_REDIS_USERNAME)", env.getOrDefault("MATES_REDIS_USERNAME", ""));
+        if (user.isEmpty() || user.equals("default")) {
+            fail(where + ": the services log in as the default user (" + uri + "); they need an ACL user of their own");
+            return;
+        }
+        List<String> rules = users.get(user);
+        if (rules == null || !rules.contains("on")) {
+            fail(where + ": no enabled --user " + user + " for the user the services log in as (users: " + users.keySet() + ")");
+            return;
+        }
+        String password = env.get("MATES_REDIS_PASSWORD");
+        Map<String, String> renv = environment(redis, rc);
+        boolean same = renv.entrySet().stream().anyMatch(e -> e.getValue().equals(password) && rules.contains(">$(" + e.getKey() + ")"));
+        if (!same) fail(where + ": the password of Redis user " + user + " is not the services' MATES_REDIS_PASSWORD (" + password + ")");
+        int dangerous = rules.lastIndexOf("-@dangerous");
+        int all = Math.max(rules.lastIndexOf("+@all"), rules.lastIndexOf("allcommands"));
+        if (dangerous < 0 || all > dangerous) fail(where + ": Redis user " + user + " may run @dangerous commands (FLUSHALL, CONFIG, KEYS, DEBUG, ...): add -@dangerous last");
+        String prefix = env.getOrDefault("MATES_REDIS_KEY_PREFIX", "");
+        List<String> patterns = rules.stream().filter(r -> r.startsWith("~") || r.startsWith("%")).map(r -> r.substring(r.indexOf('~') + 1)).toList();
+        if (rules.contains("allkeys") || !prefix.isEmpty() && patterns.contains("*")) fail(where + ": Redis user " + user + " reaches every key; limit it to ~" + prefix + "* and the queue streams");
+        List<String> keys = new ArrayList<>(List.of(prefix + "run:x", expect.stream()));
+        if (env.get("MATES_QUEUE_DEAD_LETTER_STREAM") != null) keys.add(env.get("MATES_QUEUE_DEAD_LETTER_STREAM"));
+        for (String k : keys) {
+            if (patterns.stream().noneMatch(p -> glob(p, k))) fail(where + ": Redis user " + user + " cannot reach key " + k + " (patterns " + patterns + ")");
+        }
+    }
+
+    /** A Redis key pattern (* and ? wildcards; no [classes] here) matching a key. */
+    static boolean glob(String pattern, String key) {
+        StringBuilder re = new StringBuilder();
+        for (char ch : pattern.toCharArray()) {
+            re.append(ch == '*' ? ".*" : ch == '?' ? "." : Pattern.quote(String.valueOf(ch)));
+        }
+        return key.matches(re.toString());
     }
 
     /** The peers of a rule; a rule without `from` admits anyone (null). */
@@ -657,6 +1021,15 @@ final class ManifestRules {
                             boolean same = auth.get().spec().secretTargetRef() != null && auth.get().spec().secretTargetRef().stream()
                                     .anyMatch(s -> "password".equals(s.parameter()) && ("secret:" + s.name() + "/" + s.key()).equals(pw));
                             if (!same) fail("TriggerAuthentication " + t.authenticationRef().name() + ": password is not the workers' Redis secret " + pw);
+                            String user = env.get("MATES_REDIS_USERNAME");
+                            var spec = auth.get().spec();
+                            boolean named = spec.env() != null && spec.env().stream().anyMatch(e -> "username".equals(e.parameter())
+                                    && "MATES_REDIS_USERNAME".equals(e.name()) && (e.containerName() == null || e.containerName().equals(main(worker).getName())))
+                                    || spec.secretTargetRef() != null && spec.secretTargetRef().stream().anyMatch(s -> "username".equals(s.parameter()));
+                            if (user != null && !user.isEmpty() && !named) {
+                                fail("TriggerAuthentication " + t.authenticationRef().name() + ": the workers log in as Redis user " + user
+                                        + " but KEDA gets no username (it would AUTH as the default user)");
+                            }
                         }
                     }
                 }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mates.local.LocalRedis;
 import dev.mates.local.LocalS3;
+import dev.mates.local.Certificates;
+import dev.mates.proto.auth.Channels;
 import dev.mates.proto.auth.TokenFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,6 +15,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,13 +41,17 @@ public final class LocalCluster implements AutoCloseable {
 
     /**
      * @param dataRoots local folders the trainer may read pool, reference and held-out files from (empty: s3:// only)
+     * @param tls       mutual TLS on every gRPC port, with certificates from a throwaway CA in {@code <dir>/tls}
      */
     public record Options(Path dir, Path home, int portBase, int probers, int scorers, int scorerWorkers, String javaHeap,
-                          List<Path> dataRoots) {
+                          List<Path> dataRoots, boolean tls) {
         public Options(Path dir, Path home, int portBase, int probers, int scorers, int scorerWorkers, String javaHeap) {
-            this(dir, home, portBase, probers, scorers, scorerWorkers, javaHeap, List.of());
+            this(dir, home, portBase, probers, scorers, scorerWorkers, javaHeap, List.of(), false);
         }
     }
+
+    /** The server certificate of every service (127.0.0.1, localhost) and the client certificate of the trainer and the CLI. */
+    public static final String TLS_DIR = "tls";
 
     private final Options o;
     private final List<Service> services = new ArrayList<>();
@@ -97,6 +104,11 @@ public final class LocalCluster implements AutoCloseable {
             TokenFile.createIfAbsent("cluster token", tokenFile());
             TokenFile.createIfAbsent("cluster internal token", o.dir.resolve(INTERNAL_TOKEN_FILE));
             secretKey = TokenFile.createIfAbsent("cluster S3 secret", o.dir.resolve(S3_SECRET_FILE)).token();
+            if (o.tls && !Files.isRegularFile(o.dir.resolve(TLS_DIR).resolve("client/tls.key"))) {
+                Certificates ca = Certificates.newAuthority("mates local cluster CA", Duration.ofDays(365));
+                ca.issue("mates-local-services", List.of("127.0.0.1", "localhost"), Duration.ofDays(365), o.dir.resolve(TLS_DIR).resolve("server"));
+                ca.issue("mates-local-client", List.of(), Duration.ofDays(365), o.dir.resolve(TLS_DIR).resolve("client"));
+            }
             redis = LocalRedis.start(o.portBase + 21, Files.createDirectories(o.dir.resolve("redis")));
             s3 = LocalS3.start(LocalS3.locateJar(), o.portBase + 20, Files.createDirectories(o.dir.resolve("s3")), ACCESS_KEY, secretKey);
         } catch (IOException e) {
@@ -141,6 +153,15 @@ public final class LocalCluster implements AutoCloseable {
         props.put("mates.object-store.bucket", BUCKET);
         props.put("mates.auth.token-file", tokenFile().toString());
         props.put("mates.auth.internal-token-file", o.dir.resolve(INTERNAL_TOKEN_FILE).toString());
+        if (o.tls) {
+            // The services' own TLS profile, as in Kubernetes: the probers and the influence model require the trainer's certificate.
+            Path server = o.dir.resolve(TLS_DIR).resolve("server");
+            props.put("quarkus.profile", "prod,tls");
+            props.put("mates.tls.cert-file", server.resolve("tls.crt").toString());
+            props.put("mates.tls.key-file", server.resolve("tls.key").toString());
+            props.put("mates.tls.ca-file", server.resolve("ca.crt").toString());
+            props.put("quarkus.http.ssl-port", Integer.toString(port));
+        }
         props.put("mates.redis.uri", redis.uri());
         props.put("ai.djl.offline", "true");
         props.putAll(extra);
@@ -192,6 +213,8 @@ public final class LocalCluster implements AutoCloseable {
         st.put("s3", s3.endpoint());
         st.put("redis", redis.uri());
         st.put("token_file", tokenFile().toString());
+        st.put("tls", o.tls);
+        if (o.tls) st.put("tls_client_dir", o.dir.resolve(TLS_DIR).resolve("client").toString());
         ObjectNode svc = st.putObject("services");
         for (Service s : services) svc.putObject(s.name).put("port", s.port).put("management_port", s.managementPort()).put("pid", s.process.pid()).put("log", s.log.toString());
         try {
@@ -220,6 +243,13 @@ public final class LocalCluster implements AutoCloseable {
     /** The client token file (mode 0600) a CLI or a test uses to call the trainer and the scorers. */
     public Path tokenFile() {
         return o.dir.resolve(TOKEN_FILE);
+    }
+
+    /** The client side of the cluster's mutual TLS (its CA and a client certificate), or plaintext. */
+    public Channels.Tls clientTls() {
+        if (!o.tls) return Channels.Tls.NONE;
+        Path c = o.dir.resolve(TLS_DIR).resolve("client");
+        return new Channels.Tls(c.resolve("ca.crt"), c.resolve("tls.crt"), c.resolve("tls.key"));
     }
 
     /** The S3 server's secret key (for tests and tools on this machine). */

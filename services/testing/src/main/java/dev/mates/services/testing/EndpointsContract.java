@@ -212,7 +212,7 @@ public abstract class EndpointsContract {
     }
 
     private io.restassured.specification.RequestSpecification mgmt() {
-        return given().port(management.getPort());
+        return given().baseUri("http://localhost").port(management.getPort());
     }
 
     /** {@code method} called with an empty request and {@code token} (null: none); the status it ends with. */

@@ -41,7 +41,7 @@ public final class ServiceTestSupport {
 
     /** A RestAssured request against the management interface, e.g. {@code management().get("/q/metrics")}. */
     public static io.restassured.specification.RequestSpecification management() {
-        return io.restassured.RestAssured.given().port(managementPort());
+        return io.restassured.RestAssured.given().baseUri("http://localhost").port(managementPort()); // plain HTTP, TLS or not
     }
 
     /**

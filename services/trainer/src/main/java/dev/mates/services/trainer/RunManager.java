@@ -14,11 +14,11 @@ import dev.mates.proto.v1.RunState;
 import dev.mates.proto.v1.RunStatus;
 import dev.mates.proto.v1.StartRunRequest;
 import dev.mates.proto.auth.BearerToken;
+import dev.mates.proto.auth.Channels;
 import dev.mates.services.common.auth.Auth;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
@@ -66,6 +66,13 @@ public class RunManager {
     MeterRegistry meters;
     @Inject
     Auth auth;
+    /** TLS to the probers and the influence model: the CA to trust (unset: plaintext), and for mTLS a client certificate. */
+    @ConfigProperty(name = "mates.trainer.tls.ca-file")
+    Optional<Path> tlsCa;
+    @ConfigProperty(name = "mates.trainer.tls.cert-file")
+    Optional<Path> tlsCert;
+    @ConfigProperty(name = "mates.trainer.tls.key-file")
+    Optional<Path> tlsKey;
     @ConfigProperty(name = "mates.redis.key-prefix", defaultValue = "mates:")
     String prefix;
     @ConfigProperty(name = "mates.trainer.probers", defaultValue = "127.0.0.1:9001")
@@ -121,12 +128,13 @@ public class RunManager {
     }
 
     /**
-     * A plaintext channel with round_robin load balancing: for a {@code dns:///} target that resolves to several
+     * A channel (plaintext, or TLS with the mates.trainer.tls.* files) with round_robin load balancing: for a {@code dns:///} target that resolves to several
      * pods (a headless Service) concurrent calls spread over all of them; for one address it is the same as
      * pick_first.
      */
     ManagedChannel channel(String target) {
-        ManagedChannel ch = ManagedChannelBuilder.forTarget(target.strip()).defaultLoadBalancingPolicy("round_robin").usePlaintext().build();
+        Channels.Tls tls = new Channels.Tls(tlsCa.orElse(null), tlsCert.orElse(null), tlsKey.orElse(null));
+        ManagedChannel ch = Channels.builder(target, tls).defaultLoadBalancingPolicy("round_robin").build();
         channels.add(ch);
         return ch;
     }
