@@ -72,6 +72,8 @@ public final class S3ObjectStore implements ObjectStore, AutoCloseable {
     private final String bucket;
     private final String region;
     private final MinioClient client;
+    /** Objects are read into memory whole: a larger one is refused before its body is read. */
+    private volatile long maxObjectBytes = Integer.MAX_VALUE - 64L;
 
     /**
      * @param endpoint  e.g. {@code http://127.0.0.1:9000} or {@code https://s3.eu-west-1.amazonaws.com}
@@ -179,12 +181,33 @@ public final class S3ObjectStore implements ObjectStore, AutoCloseable {
     public Optional<byte[]> get(String key) {
         checkKey(key);
         try (GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
+            String length = in.headers().get("Content-Length");
+            if (length != null && Long.parseLong(length.strip()) > maxObjectBytes) {
+                throw new ObjectTooLargeException("object '" + key + "' is " + length.strip() + " bytes, more than the "
+                        + maxObjectBytes + " an object may have here (mates.object-store.max-object-bytes)");
+            }
             return Optional.of(in.readAllBytes());
+        } catch (ObjectTooLargeException e) {
+            throw e;
         } catch (ErrorResponseException e) {
             if (isNotFound(e)) return Optional.empty();
             throw translate(e, "reading '" + key + "'");
         } catch (Exception e) {
             throw translate(e, "reading '" + key + "'");
+        }
+    }
+
+    /** Objects larger than this are refused by {@link #get} before their bytes are read. */
+    public S3ObjectStore maxObjectBytes(long max) {
+        if (max <= 0) throw new IllegalArgumentException("max object bytes must be > 0, got " + max);
+        this.maxObjectBytes = Math.min(max, Integer.MAX_VALUE - 64L);
+        return this;
+    }
+
+    /** An object above {@link #maxObjectBytes(long)}: bad input, not an outage. */
+    public static final class ObjectTooLargeException extends IllegalArgumentException {
+        public ObjectTooLargeException(String message) {
+            super(message);
         }
     }
 

@@ -95,6 +95,20 @@ class S3ObjectStoreTest {
     }
 
     @Test
+    void anObjectAboveTheLimitIsRefusedBeforeItIsRead() {
+        store.put("big/object.bin", new byte[4096]);
+        try (S3ObjectStore small = new S3ObjectStore(s3.endpoint(), s3.accessKey(), s3.secretKey(), "mates-test", s3.region())
+                .maxObjectBytes(1024)) {
+            S3ObjectStore.ObjectTooLargeException e = assertThrows(S3ObjectStore.ObjectTooLargeException.class,
+                    () -> small.get("big/object.bin"));
+            assertTrue(e.getMessage().contains("'big/object.bin' is 4096 bytes"), e.getMessage());
+            assertTrue(e.getMessage().contains("mates.object-store.max-object-bytes"), e.getMessage());
+            store.put("big/small.bin", new byte[1024]);
+            assertEquals(1024, small.get("big/small.bin").orElseThrow().length, "at the limit: read");
+        }
+    }
+
+    @Test
     void refAndKeyOf() {
         assertEquals("s3://mates-test/x/y.bin", store.ref("x/y.bin"));
         assertEquals(Optional.of("x/y.bin"), S3ObjectStore.keyOf(store.ref("x/y.bin"), "mates-test"));

@@ -42,6 +42,9 @@ public final class GrpcErrors {
         if (t instanceof StoreUnavailableException) {
             return Status.UNAVAILABLE.withDescription(t.getMessage()).withCause(t).asRuntimeException();
         }
+        if (t instanceof dev.mates.adapters.s3.S3ObjectStore.ObjectTooLargeException) {
+            return Status.RESOURCE_EXHAUSTED.withDescription(t.getMessage()).asRuntimeException();
+        }
         if (t instanceof IllegalArgumentException || t instanceof RunConfig.ConfigException || t instanceof DataException) {
             return Status.INVALID_ARGUMENT.withDescription(t.getMessage()).asRuntimeException();
         }

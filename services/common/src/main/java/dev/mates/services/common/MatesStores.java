@@ -38,6 +38,9 @@ public class MatesStores {
     Optional<String> secretKey;
     @ConfigProperty(name = "mates.object-store.region", defaultValue = "us-east-1")
     String region;
+    /** A larger object is refused before it is read (objects are read into memory whole). */
+    @ConfigProperty(name = "mates.object-store.max-object-bytes", defaultValue = "1073741824")
+    long maxObjectBytes;
     @ConfigProperty(name = "mates.redis.uri", defaultValue = "redis://127.0.0.1:6379")
     String redisUri;
     @ConfigProperty(name = "mates.redis.key-prefix", defaultValue = "mates:")
@@ -72,7 +75,7 @@ public class MatesStores {
     S3ObjectStore s3() {
         requireSet("mates.object-store.access-key", "MATES_OBJECT_STORE_ACCESS_KEY", accessKey);
         requireSet("mates.object-store.secret-key", "MATES_OBJECT_STORE_SECRET_KEY", secretKey);
-        S3ObjectStore s3 = new S3ObjectStore(endpoint, accessKey.get(), secretKey.get(), bucket, region);
+        S3ObjectStore s3 = new S3ObjectStore(endpoint, accessKey.get(), secretKey.get(), bucket, region).maxObjectBytes(maxObjectBytes);
         try {
             s3.ensureBucket();
         } catch (StoreUnavailableException e) {

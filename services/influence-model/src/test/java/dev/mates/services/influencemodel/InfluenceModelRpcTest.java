@@ -205,6 +205,10 @@ class InfluenceModelRpcTest {
         assertStatus(Status.Code.PERMISSION_DENIED, "not a run's object", () -> stub().predict(predict("data/model.bin", "ngram",
                 documents(new SplittableRandom(2), 3, "d", null))));
         assertEquals("{}", new String(s3.get(otherReport).orElseThrow(), StandardCharsets.UTF_8), "the other run's report is untouched");
+        // An object above mates.object-store.max-object-bytes (4 MiB in tests) is refused before it is read.
+        String huge = StorageLayout.labelsKey(run, "mates", 9);
+        s3.put(huge, new byte[5 << 20]);
+        assertStatus(Status.Code.RESOURCE_EXHAUSTED, "mates.object-store.max-object-bytes", () -> stub().fit(fit(run, huge, "ngram", 1, modelKey)));
         assertFalse(s3.exists(modelKey));
 
         String few = StorageLayout.labelsKey(run, "mates", 1);
