@@ -1,5 +1,6 @@
 package dev.mates.services.influencemodel;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.mates.local.Certificates;
@@ -10,7 +11,9 @@ import dev.mates.proto.v1.InfluenceModelGrpc;
 import dev.mates.services.testing.RealStoresResource;
 import dev.mates.services.testing.ServiceTestSupport;
 import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.test.common.TestResourceScope;
@@ -19,6 +22,17 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.io.IOException;
+import java.math.BigInteger;
+import java.net.Socket;
+import java.security.KeyStore;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
+import java.nio.file.StandardCopyOption;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,12 +58,13 @@ import org.junit.jupiter.api.Test;
 @TestProfile(InfluenceModelTlsTest.MutualTls.class)
 @WithTestResource(value = RealStoresResource.class, scope = TestResourceScope.GLOBAL)
 class InfluenceModelTlsTest {
+    static final Certificates CA = Certificates.newAuthority("mates test CA", Duration.ofDays(1));
     static final Path DIR = certificates();
 
     static Path certificates() {
         try {
             Path dir = Files.createTempDirectory("mates-tls-test");
-            Certificates ca = Certificates.newAuthority("mates test CA", Duration.ofDays(1));
+            Certificates ca = CA;
             ca.issue("influence-model", List.of("localhost", "127.0.0.1"), Duration.ofDays(1), dir.resolve("server"));
             ca.issue("trainer", List.of(), Duration.ofDays(1), dir.resolve("client"));
             Certificates other = Certificates.newAuthority("another CA", Duration.ofDays(1));
@@ -70,7 +85,8 @@ class InfluenceModelTlsTest {
         public Map<String, String> getConfigOverrides() {
             Map<String, String> files = Map.of("mates.tls.cert-file", DIR.resolve("server/tls.crt").toString(),
                     "mates.tls.key-file", DIR.resolve("server/tls.key").toString(),
-                    "mates.tls.ca-file", DIR.resolve("server/ca.crt").toString());
+                    "mates.tls.ca-file", DIR.resolve("server/ca.crt").toString(),
+                    "mates.tls.reload-period", "1s"); // the test of a renewed certificate should not wait an hour
             Properties app = new Properties();
             try (var in = InfluenceModelTlsTest.class.getResourceAsStream("/application.properties")) {
                 app.load(in);
@@ -78,11 +94,11 @@ class InfluenceModelTlsTest {
                 throw new UncheckedIOException(e);
             }
             Map<String, String> out = new HashMap<>(files);
-            Pattern ref = Pattern.compile("\\$\\{(mates\\.tls\\.[a-z-]+):[^}]*}");
+            Pattern ref = Pattern.compile("\\$\\{(mates\\.tls\\.[a-z-]+):([^}]*)}");
             for (String k : app.stringPropertyNames()) {
                 if (!k.startsWith("%tls.")) continue;
                 Matcher m = ref.matcher(app.getProperty(k));
-                out.put(k.substring(5), m.matches() ? files.get(m.group(1)) : app.getProperty(k));
+                out.put(k.substring(5), m.matches() ? files.getOrDefault(m.group(1), m.group(2)) : app.getProperty(k));
             }
             if (!out.containsKey("quarkus.http.insecure-requests") || !out.containsKey("quarkus.http.tls-configuration-name")) {
                 throw new IllegalStateException("application.properties has no %tls profile: " + out.keySet());
@@ -129,6 +145,85 @@ class InfluenceModelTlsTest {
         } finally {
             health.shutdownNow();
         }
+    }
+
+    /** The serial number of the certificate the server presents, seen by a client trusting {@code ca}. */
+    static BigInteger servedSerial(Path ca) throws Exception {
+        X509Certificate caCert;
+        try (var in = Files.newInputStream(ca)) {
+            caCert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+        KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+        ks.load(null, null);
+        ks.setCertificateEntry("ca", caCert);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        X509ExtendedTrustManager base = (X509ExtendedTrustManager) tmf.getTrustManagers()[0];
+        AtomicReference<BigInteger> served = new AtomicReference<>();
+        X509ExtendedTrustManager recording = new X509ExtendedTrustManager() {
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+                served.set(chain[0].getSerialNumber());
+                base.checkServerTrusted(chain, authType, socket);
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+                served.set(chain[0].getSerialNumber());
+                base.checkServerTrusted(chain, authType, engine);
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                served.set(chain[0].getSerialNumber());
+                base.checkServerTrusted(chain, authType);
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+                base.checkClientTrusted(chain, authType, socket);
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+                base.checkClientTrusted(chain, authType, engine);
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                base.checkClientTrusted(chain, authType);
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return base.getAcceptedIssuers();
+            }
+        };
+        ManagedChannel ch = Grpc.newChannelBuilder("localhost:" + tlsPort(), TlsChannelCredentials.newBuilder()
+                .trustManager(recording).keyManager(DIR.resolve("client/tls.crt").toFile(), DIR.resolve("client/tls.key").toFile())
+                .build()).intercept(BearerToken.of(() -> RealStoresResource.INTERNAL_TOKEN)).build();
+        assertEquals(Status.Code.INVALID_ARGUMENT, fit(ch));
+        return served.get();
+    }
+
+    static BigInteger serialOf(Path pem) throws Exception {
+        try (var in = Files.newInputStream(pem)) {
+            return ((X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in)).getSerialNumber();
+        }
+    }
+
+    @Test
+    void aRenewedServerCertificateIsServedWithoutARestart() throws Exception {
+        Path ca = DIR.resolve("client/ca.crt");
+        assertEquals(serialOf(DIR.resolve("server/tls.crt")), servedSerial(ca));
+        // cert-manager's renewal: the same CA issues a new certificate, written over the Secret's files.
+        Path renewed = DIR.resolve("renewed");
+        CA.issue("influence-model", List.of("localhost", "127.0.0.1"), Duration.ofDays(1), renewed);
+        BigInteger next = serialOf(renewed.resolve("tls.crt"));
+        Files.copy(renewed.resolve("tls.key"), DIR.resolve("server/tls.key"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(renewed.resolve("tls.crt"), DIR.resolve("server/tls.crt"), StandardCopyOption.REPLACE_EXISTING);
+        await("the renewed certificate is served").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                .until(() -> next.equals(servedSerial(ca)));
     }
 
     @Test
