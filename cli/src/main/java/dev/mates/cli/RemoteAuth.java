@@ -46,13 +46,11 @@ final class RemoteAuth {
      * plaintext otherwise.
      */
     static Channels.Tls tls(String target, Path ca, Path cert, Path key) {
+        // Each file: its flag, else its environment variable.
+        ca = ca != null ? ca : env("MATES_TLS_CA");
+        cert = cert != null ? cert : env("MATES_TLS_CERT");
+        key = key != null ? key : env("MATES_TLS_KEY");
         if (ca != null || cert != null || key != null) return new Channels.Tls(ca, cert, key);
-        String envCa = System.getenv("MATES_TLS_CA");
-        if (envCa != null && !envCa.isBlank()) {
-            String c = System.getenv("MATES_TLS_CERT");
-            String k = System.getenv("MATES_TLS_KEY");
-            return new Channels.Tls(Path.of(envCa), c == null || c.isBlank() ? null : Path.of(c), k == null || k.isBlank() ? null : Path.of(k));
-        }
         Path dir = Path.of(".mates-cluster").toAbsolutePath();
         try {
             JsonNode st = ClusterCommand.state(dir);
@@ -64,6 +62,11 @@ final class RemoteAuth {
             // no readable local cluster state: plaintext
         }
         return Channels.Tls.NONE;
+    }
+
+    private static Path env(String name) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? null : Path.of(v.strip());
     }
 
     /** A channel to {@code target} with {@code tls} whose calls carry {@code token}. */
