@@ -29,3 +29,9 @@ kubectl -n "$NS" create secret generic mates-object-store-user \
 kubectl -n "$NS" create secret generic mates-auth \
   --from-literal=token="$(openssl rand -hex 32)" \
   --from-literal=internal-token="$(openssl rand -hex 32)"
+
+# Only with the components/tls component and without components/tls-cert-manager: your certificate for every
+# service (DNS names and usages: k8s/README.md, section 7) as Secret mates-tls, keys tls.crt, tls.key (PKCS#8
+# PEM), ca.crt. Uncomment, with the three files in the current directory:
+# kubectl -n "$NS" create secret generic mates-tls \
+#   --from-file=tls.crt --from-file=tls.key --from-file=ca.crt

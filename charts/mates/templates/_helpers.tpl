@@ -115,6 +115,84 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 /var/run/mates/auth
 {{- end }}
 
+{{/* "true" when TLS is on for the gRPC ports. `tls` may be missing (`helm upgrade --reuse-values` from an older release). */}}
+{{- define "mates.tlsEnabled" -}}
+{{- if dig "enabled" false (.Values.tls | default dict) }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the chart renders a cert-manager Certificate for the services (TLS on and certManager.enabled). */}}
+{{- define "mates.tlsCertManager" -}}
+{{- if and (include "mates.tlsEnabled" .) (dig "certManager" "enabled" false (.Values.tls | default dict)) }}true{{ end }}
+{{- end }}
+
+{{/* Name of the Secret with tls.crt, tls.key and ca.crt: tls.existingSecret, or the Certificate's <fullname>-tls. */}}
+{{- define "mates.tlsSecretName" -}}
+{{- (.Values.tls | default dict).existingSecret | default (include "mates.componentName" (dict "root" . "component" "tls")) }}
+{{- end }}
+
+{{/* Where the TLS Secret is mounted: the services' default mates.tls.cert-file, key-file, ca-file live here. */}}
+{{- define "mates.tlsMountPath" -}}
+/var/run/mates/tls
+{{- end }}
+
+{{/* The Quarkus profiles of the services with TLS on: the packaged default `prod`, plus `tls` (TLS on the gRPC port). */}}
+{{- define "mates.tlsEnv" -}}
+- name: QUARKUS_PROFILE
+  value: "prod,tls"
+{{- end }}
+
+{{/*
+The TLS Secret as a volume of every mates service pod, like the auth Secret: a whole directory (never subPath, so a
+renewed Secret reaches the files), mode 0440 (root, group = the pod's fsGroup), the three keys listed so that a
+Secret lacking one (an ACME certificate has no ca.crt) stops the pod instead of starting a service that cannot
+verify its peers. Arg: root context.
+*/}}
+{{- define "mates.tlsVolume" -}}
+- name: tls
+  secret:
+    secretName: {{ include "mates.tlsSecretName" . }}
+    defaultMode: 0440
+    items:
+      - key: tls.crt
+        path: tls.crt
+      - key: tls.key
+        path: tls.key
+      - key: ca.crt
+        path: ca.crt
+{{- end }}
+
+{{/* The mount of mates.tlsVolume. Arg: root context. */}}
+{{- define "mates.tlsVolumeMount" -}}
+- name: tls
+  mountPath: {{ include "mates.tlsMountPath" . }}
+  readOnly: true
+{{- end }}
+
+{{/*
+DNS names of the services' certificate, one per line: every Service of the release with a gRPC port (the prober's
+headless one included: the trainer dials dns:///<fullname>-oracle-prober-headless), each as <name>,
+<name>.<namespace>, <name>.<namespace>.svc and <name>.<namespace>.svc.<clusterDomain>, then extraDnsNames.
+*/}}
+{{- define "mates.tlsDnsNames" -}}
+{{- $cm := dig "certManager" dict (.Values.tls | default dict) }}
+{{- $domain := $cm.clusterDomain | default "cluster.local" }}
+{{- $ns := .Release.Namespace }}
+{{- $components := list "trainer" "oracle-prober" "oracle-prober-headless" "influence-model" "scorer-worker" }}
+{{- if .Values.scorer.online.enabled }}
+{{- $components = append $components "scorer" }}
+{{- end }}
+{{- range $components }}
+{{- $name := include "mates.componentName" (dict "root" $ "component" .) }}
+{{ $name }}
+{{ printf "%s.%s" $name $ns }}
+{{ printf "%s.%s.svc" $name $ns }}
+{{ printf "%s.%s.svc.%s" $name $ns $domain }}
+{{- end }}
+{{- range ($cm.extraDnsNames | default list) }}
+{{ . }}
+{{- end }}
+{{- end }}
+
 {{/* Redis host: the bundled Service (namespace-qualified: the KEDA operator resolves it from its own namespace)
      or redis.external.host. */}}
 {{- define "mates.redisHost" -}}
@@ -186,6 +264,19 @@ keda.sh/v1alpha1/ScaledObject (helm template: pass --api-versions keda.sh/v1alph
 {{- end }}
 {{- if .Values.networkPolicy.trainerFrom }}
 {{- fail "networkPolicy.trainerFrom was removed: the trainer admits pods labelled networkPolicy.trainerClients.podLabels (mates.dev/trainer-client: \"true\") in the release's namespace and, with networkPolicy.trainerClients.namespaceSelector, in other namespaces; label the clients and drop trainerFrom" }}
+{{- end }}
+{{- $tls := .Values.tls | default dict }}
+{{- $cm := dig "certManager" dict $tls }}
+{{- if $tls.enabled }}
+{{- if and $tls.existingSecret $cm.enabled }}
+{{- fail "tls.existingSecret and tls.certManager.enabled are both set: the services use one certificate, either your Secret or the one cert-manager issues into <fullname>-tls; unset one" }}
+{{- end }}
+{{- if not (or $tls.existingSecret $cm.enabled) }}
+{{- fail "tls.enabled is true but no certificate is configured: set tls.existingSecret (a Secret with the keys tls.crt, tls.key and ca.crt) or tls.certManager.enabled=true with tls.certManager.issuerRef.name (a cert-manager Issuer or ClusterIssuer)" }}
+{{- end }}
+{{- if and $cm.enabled (not (dig "issuerRef" "name" "" $cm)) }}
+{{- fail "tls.certManager.issuerRef.name is required with tls.certManager.enabled: the cert-manager Issuer (or ClusterIssuer, with tls.certManager.issuerRef.kind) that signs the services' certificate" }}
+{{- end }}
 {{- end }}
 {{- $as := .Values.scorer.worker.autoscaling }}
 {{- if gt (int $as.minReplicas) (int $as.maxReplicas) }}

@@ -147,6 +147,9 @@ spec:
                 name: {{ include "mates.componentName" . }}
           env:
             {{- include "mates.secretEnv" $root | nindent 12 }}
+            {{- if include "mates.tlsEnabled" $root }}
+            {{- include "mates.tlsEnv" $root | nindent 12 }}
+            {{- end }}
             {{- with .values.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
@@ -173,12 +176,18 @@ spec:
             - name: tmp
               mountPath: /tmp
             {{- include "mates.authVolumeMount" $root | nindent 12 }}
+            {{- if include "mates.tlsEnabled" $root }}
+            {{- include "mates.tlsVolumeMount" $root | nindent 12 }}
+            {{- end }}
             {{- with .extraVolumeMounts }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
       volumes:
         {{- include "mates.tmpVolume" .tmpSizeLimit | nindent 8 }}
         {{- include "mates.authVolume" $root | nindent 8 }}
+        {{- if include "mates.tlsEnabled" $root }}
+        {{- include "mates.tlsVolume" $root | nindent 8 }}
+        {{- end }}
         {{- with .extraVolumes }}
         {{- toYaml . | nindent 8 }}
         {{- end }}

@@ -67,7 +67,7 @@ class HelmChartTest {
 
     /** helm-java's lint takes no values file: lint a copy of the chart whose values.yaml is defaults + the variant. */
     @ParameterizedTest
-    @ValueSource(strings = {"ci/gpu-values.yaml", "ci/external-values.yaml", "ci/keda-values.yaml"})
+    @ValueSource(strings = {"ci/gpu-values.yaml", "ci/external-values.yaml", "ci/keda-values.yaml", "ci/tls-values.yaml", "ci/tls-cert-manager-values.yaml"})
     void lintsStrictWithEachVariant(String variant, @TempDir Path tmp) throws IOException {
         Path copy = copyChart(tmp);
         Map<String, Object> merged = merge(read(CHART.resolve("values.yaml")), read(CHART.resolve(variant)));
@@ -331,13 +331,167 @@ class HelmChartTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"trainer.replicas=2", "scorer.worker.autoscaling.mode=sometimes", "oracleProber.replicas=-1", "scorer.gpu.enabeld=true", "auth.existingSecret=Not_A_Name"})
+    @ValueSource(strings = {"trainer.replicas=2", "scorer.worker.autoscaling.mode=sometimes", "oracleProber.replicas=-1", "scorer.gpu.enabeld=true", "auth.existingSecret=Not_A_Name",
+            "tls.certManager.duration=90days", "tls.enabeld=true"})
     void schemaRejectsBadValues(String assignment) {
         String[] kv = assignment.split("=", 2);
         Object value = kv[1].matches("-?[0-9]+") ? (Object) Integer.parseInt(kv[1]) : kv[1];
         Exception e = assertThrows(Exception.class, () -> template().set(kv[0], value).call(), assignment);
         String leaf = kv[0].substring(kv[0].lastIndexOf('.') + 1);
         assertTrue(e.getMessage().contains("schema") && e.getMessage().contains(leaf), assignment + " -> " + e.getMessage());
+    }
+
+    // ---- TLS on the gRPC ports ----
+
+    private static final List<String> TLS_SETTINGS = List.of("mates.tls.cert-file", "mates.tls.key-file", "mates.tls.ca-file");
+
+    /** Every service reads every TLS file it uses from the Secret, key by key (the CA only where it verifies a peer). */
+    private static void assertTlsFilesFrom(List<Obj> objs, String secret) {
+        ManifestRules rules = rules(objs);
+        for (String c : ManifestRules.MATES_COMPONENTS) {
+            for (String setting : TLS_SETTINGS) {
+                if (!Repo.tlsFiles(ManifestRules.service(c)).containsKey(setting)) continue;
+                assertEquals(new ManifestRules.SecretFile(secret, ManifestRules.TLS_KEYS.get(setting)), rules.tlsFile(c, setting), c + " " + setting);
+            }
+        }
+    }
+
+    private static List<CertManager.Certificate> certificates(List<Obj> objs) {
+        return objs.stream().map(Obj::typed).filter(CertManager.Certificate.class::isInstance).map(CertManager.Certificate.class::cast).toList();
+    }
+
+    /** The services' own settings: the files the profile tls reads default to the Secret's mount, with its key names. */
+    @ParameterizedTest
+    @ValueSource(strings = {"trainer", "oracle-prober", "influence-model", "scorer"})
+    void tlsProfileReadsTheMountedSecretsFiles(String service) {
+        Map<String, String> files = Repo.tlsFiles(service);
+        assertTrue(files.containsKey("mates.tls.cert-file") && files.containsKey("mates.tls.key-file"), service + " reads no certificate: " + files);
+        files.forEach((setting, path) -> assertEquals(ManifestRules.TLS_DIR + "/" + ManifestRules.TLS_KEYS.get(setting), path, service + " " + setting));
+        if (ManifestRules.MUTUAL_TLS.contains(service)) assertTrue(files.containsKey("mates.tls.ca-file"), service + " takes part in mutual TLS but reads no CA");
+    }
+
+    @Test
+    void tlsWithAnExistingSecret() {
+        List<Obj> objs = render(template("ci/tls-values.yaml"), "ci/tls-values.yaml");
+        ManifestRules.check(objs, new ManifestRules.Expect("helm tls existing Secret", false, true, "hpa", stream, group, true).withTls());
+        String secret = (String) path(read(CHART.resolve("ci/tls-values.yaml")), "tls", "existingSecret");
+        assertTlsFilesFrom(objs, secret);
+        assertTrue(certificates(objs).isEmpty(), "no Certificate with tls.existingSecret");
+        assertTrue(objs.stream().noneMatch(o -> o.kind().equals("Secret") && o.name().equals(secret)), "the chart never renders the TLS Secret");
+        // with keda, gpu and external stores as well
+        ManifestRules.check(render(template("ci/tls-values.yaml", "ci/keda-values.yaml", "ci/gpu-values.yaml"), "tls + keda + gpu"),
+                new ManifestRules.Expect("helm tls + keda + gpu", true, true, "keda", stream, group, true).withTls());
+        ManifestRules.check(render(template("ci/tls-values.yaml", "ci/external-values.yaml"), "tls + external"),
+                new ManifestRules.Expect("helm tls + external", false, false, "hpa", stream, group, false).withTls());
+    }
+
+    @Test
+    void tlsWithCertManager() {
+        List<Obj> objs = render(template("ci/tls-cert-manager-values.yaml").set("serviceMonitor.enabled", "true"), "ci/tls-cert-manager-values.yaml");
+        ManifestRules.check(objs, new ManifestRules.Expect("helm tls cert-manager", false, true, "hpa", stream, group, true).withTls());
+        assertTlsFilesFrom(objs, "mates-tls");
+        List<CertManager.Certificate> certs = certificates(objs);
+        assertEquals(1, certs.size(), "one Certificate for every service");
+        var spec = certs.get(0).spec();
+        assertEquals("mates-tls", spec.secretName());
+        assertEquals(new CertManager.IssuerRef("mates-ca", "Issuer", "cert-manager.io"), spec.issuerRef());
+        assertTrue(spec.dnsNames().containsAll(List.of("mates-oracle-prober-headless", "mates-influence-model", "mates-trainer.mates.svc",
+                "mates-scorer.mates.svc.cluster.local")), spec.dnsNames().toString());
+        assertTrue(spec.usages().containsAll(ManifestRules.TLS_USAGES), spec.usages().toString());
+    }
+
+    /** The DNS names follow the release's names and namespace; a Service that is not rendered has none. */
+    @Test
+    void tlsCertificateNamesFollowTheReleaseAndNamespace() {
+        TemplateCommand t = new Helm(CHART).template().withName("foo").withNamespace("ml").withKubeVersion(KUBE_VERSION)
+                .withValuesFile(CHART.resolve("ci/tls-cert-manager-values.yaml"))
+                .set("tls.certManager.extraDnsNames[0]", "localhost").set("tls.certManager.ipAddresses[0]", "127.0.0.1");
+        List<Obj> objs = render(t, "release foo in ml");
+        ManifestRules.check(objs, new ManifestRules.Expect("helm tls foo/ml", false, true, "hpa", stream, group, true).withTls());
+        var spec = certificates(objs).get(0).spec();
+        assertEquals("foo-mates-tls", spec.secretName());
+        assertTrue(spec.dnsNames().containsAll(List.of("foo-mates-oracle-prober-headless", "foo-mates-influence-model.ml.svc.cluster.local",
+                "foo-mates-scorer.ml.svc", "localhost")), spec.dnsNames().toString());
+        assertEquals(List.of("127.0.0.1"), spec.ipAddresses());
+        assertTlsFilesFrom(objs, "foo-mates-tls");
+        // without the online scorer (which the rules above require) its Service and names are gone
+        List<Obj> noScorer = render(t.set("scorer.online.enabled", "false"), "release foo in ml, no online scorer");
+        List<String> names = certificates(noScorer).get(0).spec().dnsNames();
+        assertTrue(names.contains("foo-mates-scorer-worker") && names.stream().noneMatch(n -> n.equals("foo-mates-scorer") || n.startsWith("foo-mates-scorer.")), names.toString());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "both", "noIssuer"})
+    void tlsNeedsExactlyOneCertificateSource(String mistake) {
+        TemplateCommand t = template().set("tls.enabled", "true");
+        t = switch (mistake) {
+            case "none" -> t;
+            case "both" -> t.set("tls.existingSecret", "mates-tls").set("tls.certManager.enabled", "true").set("tls.certManager.issuerRef.name", "ca");
+            default -> t.set("tls.certManager.enabled", "true");
+        };
+        String expected = switch (mistake) {
+            case "none" -> "tls.enabled is true but no certificate is configured: set tls.existingSecret";
+            case "both" -> "tls.existingSecret and tls.certManager.enabled are both set";
+            default -> "tls.certManager.issuerRef.name is required";
+        };
+        TemplateCommand command = t;
+        Exception e = assertThrows(Exception.class, command::call, mistake);
+        assertTrue(e.getMessage().contains(expected), mistake + " -> " + e.getMessage());
+    }
+
+    /** What helm install prints: how clients trust the CA (CLI --tls-ca / MATES_TLS_CA, grpcurl -cacert) and the restart after a renewal. */
+    @Test
+    void notesTellClientsHowToConnectWithTls() {
+        String tls = new Helm(CHART).install().withName("mates").withNamespace("mates").withKubeVersion(KUBE_VERSION).clientOnly()
+                .withDryRunOption(com.marcnuri.helm.DryRun.CLIENT).withValuesFile(CHART.resolve("ci/tls-cert-manager-values.yaml"))
+                .set("tls.certManager.extraDnsNames[0]", "localhost").call().getOutput();
+        for (String s : List.of("--remote localhost:9000 --tls-ca ca.crt", "MATES_TLS_CA", "grpcurl -cacert ca.crt", "{.data.ca\\.crt}",
+                "rollout restart deployment -l app.kubernetes.io/instance=mates")) {
+            assertTrue(tls.contains(s), "NOTES with TLS lack '" + s + "':\n" + tls);
+        }
+        String plain = new Helm(CHART).install().withName("mates").withNamespace("mates").withKubeVersion(KUBE_VERSION).clientOnly()
+                .withDryRunOption(com.marcnuri.helm.DryRun.CLIENT).call().getOutput();
+        assertTrue(plain.contains("--remote 127.0.0.1:9000 --pool") && plain.contains("grpcurl -plaintext") && !plain.contains("--tls-ca"), plain);
+    }
+
+    /** The TLS rules reject what would break TLS (the cert-manager rendering they start from passes them). */
+    @ParameterizedTest
+    @ValueSource(strings = {"profileWithoutTls", "profileWithoutProd", "subPath", "missingCa", "httpsProbe", "httpsScrape", "dnsNames", "clientAuth",
+            "pkcs1", "tlsWhereNoneIsExpected"})
+    void tlsRulesCatchBreakage(String breakage) {
+        String text = template("ci/tls-cert-manager-values.yaml").set("serviceMonitor.enabled", "true").call();
+        ManifestRules.Expect expect = new ManifestRules.Expect("helm " + breakage, false, true, "hpa", stream, group, true).withTls();
+        ManifestRules.check(Manifests.parse(text, "tls cert-manager"), expect);
+        String broken = switch (breakage) {
+            case "profileWithoutTls" -> text.replaceFirst("value: \"prod,tls\"", "value: \"prod\"");
+            case "profileWithoutProd" -> text.replaceFirst("value: \"prod,tls\"", "value: \"tls\"");
+            case "subPath" -> text.replaceFirst("(?m)^( +)- name: tls\n +mountPath: /var/run/mates/tls\n",
+                    "$1- name: tls\n$1  mountPath: /var/run/mates/tls/tls.crt\n$1  subPath: tls.crt\n");
+            case "missingCa" -> text.replaceFirst("(?m)^ +- key: ca.crt\n +path: ca.crt\n", "");
+            case "httpsProbe" -> text.replaceFirst("(path: /q/health/ready\n( +)port: management\n)", "$1$2scheme: HTTPS\n");
+            case "httpsScrape" -> text.replaceFirst("scheme: http\n", "scheme: https\n");
+            case "dnsNames" -> text.replaceFirst("(?m)^ +- \"mates-oracle-prober-headless\"\n", "");
+            case "clientAuth" -> text.replaceFirst("(?m)^ +- client auth\n", "");
+            case "pkcs1" -> text.replaceFirst("encoding: PKCS8", "encoding: PKCS1");
+            default -> text;
+        };
+        if (!breakage.equals("tlsWhereNoneIsExpected")) assertNotEquals(text, broken, breakage + ": the rendering no longer has what this test breaks");
+        if (breakage.equals("tlsWhereNoneIsExpected")) expect = new ManifestRules.Expect("helm " + breakage, false, true, "hpa", stream, group, true);
+        String expected = switch (breakage) {
+            case "profileWithoutTls" -> "needs the profile tls";
+            case "profileWithoutProd" -> "replaces the packaged default profile prod";
+            case "subPath" -> "/var/run/mates/tls/tls.crt is a subPath mount";
+            case "missingCa" -> "lacks key ca.crt";
+            case "httpsProbe" -> "scheme HTTPS: the management port serves plain HTTP";
+            case "httpsScrape" -> "endpoint scheme https";
+            case "dnsNames" -> "mates-oracle-prober-headless (the trainer dials dns:///mates-oracle-prober-headless:9001)";
+            case "clientAuth" -> "lack client auth";
+            case "pkcs1" -> "privateKey.encoding must be PKCS8";
+            default -> "turns TLS on (profile tls), but this rendering has no TLS";
+        };
+        ManifestRules.Expect e2 = expect;
+        AssertionError e = assertThrows(AssertionError.class, () -> ManifestRules.check(Manifests.parse(broken, breakage), e2));
+        assertTrue(e.getMessage().contains(expected), breakage + ": expected '" + expected + "' in\n" + e.getMessage());
     }
 
     private static Secret secret(List<Obj> objs, String name) {

@@ -147,6 +147,85 @@ class KustomizeTest {
         }
     }
 
+    /** A kustomization in {@code dir} over {@code resource} with {@code components} (paths under k8s/). */
+    private static Path wrap(Path dir, String resource, String... components) throws Exception {
+        Files.createDirectories(dir);
+        StringBuilder k = new StringBuilder("resources:\n  - " + dir.relativize(K8S.resolve(resource)) + "\ncomponents:\n");
+        for (String c : components) k.append("  - ").append(dir.relativize(K8S.resolve(c))).append("\n");
+        Files.writeString(dir.resolve("kustomization.yaml"), k.toString());
+        return dir;
+    }
+
+    /** The tls component alone: every service gets the profile and the user-created Secret mates-tls; nothing else is added. */
+    @Test
+    void tlsComponentOnTheBase(@TempDir Path tmp) throws Exception {
+        List<Obj> objs = render(wrap(tmp.resolve("tls"), "base", "components/tls"));
+        ManifestRules.check(objs, new ManifestRules.Expect("k8s/base + components/tls", false, true, "hpa", stream, group, false).withTls());
+        ManifestRules rules = ManifestRules.unchecked(objs, new ManifestRules.Expect("any", false, true, "hpa", stream, group, false).withTls());
+        for (String c : ManifestRules.MATES_COMPONENTS) {
+            Repo.tlsFiles(ManifestRules.service(c)).keySet().forEach(setting ->
+                    assertEquals(new ManifestRules.SecretFile("mates-tls", ManifestRules.TLS_KEYS.get(setting)), rules.tlsFile(c, setting), c + " " + setting));
+        }
+        List<Obj> base = render(K8S.resolve("base"));
+        assertEquals(base.size(), objs.size(), "the tls component adds no object (mates-tls is created by the user)");
+        assertTrue(objs.stream().noneMatch(o -> o.typed() instanceof CertManager.Certificate));
+    }
+
+    /**
+     * What k8s/README.md tells users to do: uncomment the tls components (with cert-manager or not, with keda or not) in
+     * the overlay they apply. The Certificate of components/tls-cert-manager names every Service the trainer dials.
+     */
+    @Test
+    void tlsComponentsComposeWithEveryOverlay(@TempDir Path tmp) throws Exception {
+        String readme = Files.readString(K8S.resolve("README.md"));
+        assertTrue(readme.contains("../../components/tls") && readme.contains("kubectl -n mates create secret generic mates-tls --from-file=tls.crt --from-file=tls.key --from-file=ca.crt"),
+                "k8s/README.md no longer shows the tls component and the mates-tls Secret");
+        int variant = 0;
+        for (String overlay : List.of("cpu", "gpu", "external-stores")) {
+            for (boolean certManager : List.of(true, false)) {
+                for (boolean keda : List.of(false, true)) {
+                    Path copy = tmp.resolve("k8s-" + variant++);
+                    copyTree(K8S, copy);
+                    Path k = copy.resolve("overlays/" + overlay + "/kustomization.yaml");
+                    String text = Files.readString(k);
+                    String on = text.replace("# components:\n", "components:\n").replace("#   - ../../components/tls ", "  - ../../components/tls ");
+                    if (certManager) on = on.replace("#   - ../../components/tls-cert-manager ", "  - ../../components/tls-cert-manager ");
+                    if (keda) on = on.replace("#   - ../../components/keda", "  - ../../components/keda");
+                    assertNotEquals(text, on, overlay + "/kustomization.yaml no longer has the commented tls component the README describes");
+                    Files.writeString(k, on);
+                    String label = "k8s/overlays/" + overlay + " + components/tls" + (certManager ? " + tls-cert-manager" : "") + (keda ? " + keda" : "");
+                    List<Obj> objs = render(k.getParent());
+                    ManifestRules.check(objs, new ManifestRules.Expect(label, overlay.equals("gpu"), !overlay.equals("external-stores"), keda ? "keda" : "hpa",
+                            stream, group, false).withTls());
+                    long certs = objs.stream().filter(o -> o.typed() instanceof CertManager.Certificate).count();
+                    assertEquals(certManager ? 1 : 0, certs, label + ": Certificates");
+                }
+            }
+        }
+    }
+
+    /** The rules catch a Certificate of the component that misses a name the trainer dials. */
+    @Test
+    void tlsCertificateRuleCatchesAMissingName(@TempDir Path tmp) throws Exception {
+        String text = Kustomize.render(wrap(tmp.resolve("tls"), "overlays/cpu", "components/tls", "components/tls-cert-manager"));
+        ManifestRules.Expect expect = new ManifestRules.Expect("k8s/overlays/cpu + tls", false, true, "hpa", stream, group, false).withTls();
+        ManifestRules.check(Manifests.parse(text, "cpu + tls"), expect);
+        String broken = text.replaceFirst("(?m)^ +- mates-influence-model\n", "");
+        assertNotEquals(text, broken);
+        AssertionError e = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class, () -> ManifestRules.check(Manifests.parse(broken, "broken"), expect));
+        assertTrue(e.getMessage().contains("mates-influence-model (the trainer dials mates-influence-model:9002)"), e.getMessage());
+    }
+
+    private static void copyTree(Path from, Path to) throws Exception {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Path t = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(t);
+                else Files.copy(f, t);
+            }
+        }
+    }
+
     /** What k8s/README.md tells users to do: uncomment the keda component in the overlay they apply. */
     @Test
     void kedaComponentScalesWorkersOnTheApplicationsStream(@TempDir Path tmp) throws Exception {

@@ -75,6 +75,17 @@ final class ManifestRules {
     static final Map<String, String> TOKEN_FILES = Map.of("MATES_AUTH_TOKEN_FILE", "token", "MATES_AUTH_INTERNAL_TOKEN_FILE", "internal-token");
     /** Fewest characters of a token a rendering ships (what `openssl rand -hex 16` makes; the chart makes 64). */
     static final int MIN_TOKEN_CHARS = 32;
+    /** The Quarkus profile that turns TLS on (the services' %tls. settings), and the packaged default it goes with. */
+    static final String TLS_PROFILE = "tls";
+    static final String PROD_PROFILE = "prod";
+    /** Where the TLS Secret is mounted: the services' default mates.tls.* files are there. */
+    static final String TLS_DIR = "/var/run/mates/tls";
+    /** The TLS settings → the key of a cert-manager Secret (kubernetes.io/tls + ca.crt) each must be. */
+    static final Map<String, String> TLS_KEYS = Map.of("mates.tls.cert-file", "tls.crt", "mates.tls.key-file", "tls.key", "mates.tls.ca-file", "ca.crt");
+    /** Services that require a client certificate (so read ca.crt), and the trainer, which presents one (and trusts ca.crt). */
+    static final Set<String> MUTUAL_TLS = Set.of("trainer", "oracle-prober", "influence-model");
+    /** The extended key usages the one certificate of every service needs: server certificate and the trainer's client certificate. */
+    static final List<String> TLS_USAGES = List.of("server auth", "client auth");
     /** The mode of a Secret volume's files when neither defaultMode nor the item's mode is set. */
     private static final int SECRET_DEFAULT_MODE = 0644;
 
@@ -84,13 +95,23 @@ final class ManifestRules {
         return Set.copyOf(known);
     }
 
-    /** What a rendering is expected to be. */
+    /** What a rendering is expected to be. {@code tls}: the gRPC ports serve TLS (profile tls), else they must not. */
     record Expect(String label, boolean gpu, boolean bundledStores, String autoscaling, String stream, String group,
-                  boolean generatedSecretsAllowed, boolean bucketJob) {
+                  boolean generatedSecretsAllowed, boolean bucketJob, boolean tls) {
+        Expect(String label, boolean gpu, boolean bundledStores, String autoscaling, String stream, String group,
+               boolean generatedSecretsAllowed, boolean bucketJob) {
+            this(label, gpu, bundledStores, autoscaling, stream, group, generatedSecretsAllowed, bucketJob, false);
+        }
+
         /** The bucket Job is rendered with the bundled stores (a plain Job, in the chart too: no Helm hook). */
         Expect(String label, boolean gpu, boolean bundledStores, String autoscaling, String stream, String group,
                boolean generatedSecretsAllowed) {
             this(label, gpu, bundledStores, autoscaling, stream, group, generatedSecretsAllowed, bundledStores);
+        }
+
+        /** The same expectation with TLS on the gRPC ports. */
+        Expect withTls() {
+            return new Expect(label + " (tls)", gpu, bundledStores, autoscaling, stream, group, generatedSecretsAllowed, bucketJob, true);
         }
     }
 
@@ -169,7 +190,9 @@ final class ManifestRules {
             env(w);
             tokenFiles(w);
             managementPort(w);
+            tls(w);
         }
+        certificates();
         trainer();
         services();
         networkPolicies();
@@ -242,6 +265,9 @@ final class ManifestRules {
         }
         HTTPGetAction g = p.getHttpGet();
         if (!path.equals(g.getPath())) fail(where + ": path " + g.getPath() + ", expected " + path);
+        if (g.getScheme() != null && !"HTTP".equals(g.getScheme())) {
+            fail(where + ": scheme " + g.getScheme() + ": the management port serves plain HTTP (TLS covers the gRPC port only); use scheme HTTP");
+        }
         ContainerPort target = port(c, g.getPort());
         String named = g.getPort() == null ? "(none)" : g.getPort().getStrVal() != null ? g.getPort().getStrVal() : String.valueOf(g.getPort().getIntVal());
         if (target == null) {
@@ -438,7 +464,7 @@ final class ManifestRules {
             return null;
         }
         if (mount.getSubPath() != null && !mount.getSubPath().isEmpty() || mount.getSubPathExpr() != null && !mount.getSubPathExpr().isEmpty()) {
-            problems.add(path + " is a subPath mount of volume " + mount.getName() + ": Kubernetes never updates it, so a rotated token would not arrive; mount the directory");
+            problems.add(path + " is a subPath mount of volume " + mount.getName() + ": Kubernetes never updates it, so a rotated token or renewed certificate would not arrive; mount the directory");
             return null;
         }
         String dir = mount.getMountPath().replaceFirst("/+$", "");
@@ -453,7 +479,7 @@ final class ManifestRules {
             return null;
         }
         if (v.getSecret() == null || v.getSecret().getSecretName() == null) {
-            problems.add(path + ": volume " + name + " is not a Secret volume (tokens are secrets)");
+            problems.add(path + ": volume " + name + " is not a Secret volume (tokens and keys are secrets)");
             return null;
         }
         var secret = v.getSecret();
@@ -476,7 +502,7 @@ final class ManifestRules {
             return null;
         }
         int m = mode == null ? SECRET_DEFAULT_MODE : mode;
-        if ((m & 07) != 0) problems.add(path + ": mode 0" + Integer.toOctalString(m) + " lets any user in the container read the token; use 0440 (or 0400)");
+        if ((m & 07) != 0) problems.add(path + ": mode 0" + Integer.toOctalString(m) + " lets any user in the container read the file; use 0440 (or 0400)");
         // Secret files are owned by root; with an fsGroup the kubelet gives that group read access (mode | 0440),
         // and every container of the pod runs with it as a supplementary group.
         PodSecurityContext psc = w.pod().getSecurityContext();
@@ -502,6 +528,160 @@ final class ManifestRules {
         Workload w = workload(component);
         Container c = main(w);
         return secretFile(w, c, environment(w, c).get(variable), new ArrayList<>());
+    }
+
+    /** The service whose image (and application.properties) a component runs. */
+    static String service(String component) {
+        return component.equals("scorer-worker") ? "scorer" : component;
+    }
+
+    /** The profiles of QUARKUS_PROFILE (comma-separated; empty when unset: the packaged default, prod). */
+    static List<String> profiles(String value) {
+        if (value == null || value.isBlank()) return List.of();
+        return java.util.Arrays.stream(value.split(",")).map(String::strip).filter(x -> !x.isEmpty()).toList();
+    }
+
+    /** The file a TLS setting names in a container: its env var (MATES_TLS_CERT_FILE, ...) or the service's default. */
+    private static String tlsPath(Map<String, String> env, String component, String setting) {
+        String v = env.get(Repo.envName(setting));
+        return v != null ? v : Repo.tlsFiles(service(component)).get(setting);
+    }
+
+    /**
+     * TLS on the gRPC port: with TLS expected, every service container runs the profiles prod (the packaged default,
+     * which a QUARKUS_PROFILE replaces) and tls, and every PEM file the service reads (its mates.tls.* settings: cert
+     * and key everywhere, the CA where mutual TLS is involved) is the right key of a Secret volume mounted as a
+     * directory at /var/run/mates/tls, a volume that carries all three keys. Without TLS, no container has the tls
+     * profile (it would serve TLS without its files, or callers would speak plaintext to it).
+     */
+    private void tls(Workload w) {
+        String c = w.component();
+        Map<String, String> defaults = Repo.tlsFiles(service(c));
+        for (Container ct : w.pod().getContainers()) {
+            String where = w.obj() + " container " + ct.getName();
+            Map<String, String> env = environment(w, ct);
+            String value = env.get("QUARKUS_PROFILE");
+            List<String> profiles = profiles(value);
+            if (!expect.tls()) {
+                if (profiles.contains(TLS_PROFILE)) fail(where + ": QUARKUS_PROFILE " + value + " turns TLS on (profile " + TLS_PROFILE + "), but this rendering has no TLS");
+                continue;
+            }
+            if (!profiles.contains(TLS_PROFILE)) fail(where + ": QUARKUS_PROFILE is " + value + ": TLS on the gRPC port needs the profile " + TLS_PROFILE + " (QUARKUS_PROFILE=prod,tls)");
+            if (!profiles.isEmpty() && !profiles.contains(PROD_PROFILE)) {
+                fail(where + ": QUARKUS_PROFILE is " + value + ": it replaces the packaged default profile " + PROD_PROFILE + ", which must stay (QUARKUS_PROFILE=prod,tls)");
+            }
+            for (String needed : List.of("mates.tls.cert-file", "mates.tls.key-file")) {
+                if (!defaults.containsKey(needed)) fail(where + ": services/" + service(c) + "/application.properties no longer reads " + needed + ": update the TLS rules");
+            }
+            if (MUTUAL_TLS.contains(c) && !defaults.containsKey("mates.tls.ca-file")) {
+                fail(where + ": services/" + service(c) + "/application.properties reads no mates.tls.ca-file, yet " + c + " takes part in mutual TLS");
+            }
+            String secret = null;
+            for (String setting : new TreeSet<>(defaults.keySet())) {
+                String path = tlsPath(env, c, setting);
+                List<String> problems = new ArrayList<>();
+                SecretFile f = secretFile(w, ct, path, problems);
+                problems.forEach(p -> fail(where + ": " + setting + " " + p));
+                if (f == null) continue;
+                String key = TLS_KEYS.get(setting);
+                if (key != null && !key.equals(f.key())) fail(where + ": " + setting + " (" + path + ") is key " + f.key() + " of Secret " + f.secret() + ", expected key " + key);
+                if (secret != null && !secret.equals(f.secret())) fail(where + ": the TLS files come from two Secrets, " + secret + " and " + f.secret() + ": a certificate, its key and its CA belong together");
+                secret = f.secret();
+            }
+            String cert = tlsPath(env, c, "mates.tls.cert-file");
+            if (cert != null && !cert.startsWith(TLS_DIR + "/")) fail(where + ": the certificate is " + cert + ", expected under " + TLS_DIR);
+            if (secret != null) tlsVolume(w, where, secret);
+        }
+    }
+
+    /** The TLS Secret's volume carries tls.crt, tls.key and ca.crt (items listed: a Secret missing one stops the pod); a rendered TLS Secret has them. */
+    private void tlsVolume(Workload w, String where, String secret) {
+        for (Volume v : w.pod().getVolumes()) {
+            if (v.getSecret() == null || !secret.equals(v.getSecret().getSecretName())) continue;
+            if (v.getSecret().getItems() != null && !v.getSecret().getItems().isEmpty()) {
+                Set<String> keys = new TreeSet<>();
+                v.getSecret().getItems().forEach(i -> keys.add(i.getKey()));
+                for (String k : new TreeSet<>(TLS_KEYS.values())) {
+                    if (!keys.contains(k)) fail(where + ": the TLS Secret volume " + v.getName() + " (Secret " + secret + ") lacks key " + k + " (it needs tls.crt, tls.key and ca.crt)");
+                }
+            }
+        }
+        Secret rendered = renderedSecret(secret);
+        if (rendered != null) {
+            for (String k : new TreeSet<>(TLS_KEYS.values())) {
+                if (secretValue(rendered, k) == null) fail("Secret " + secret + ": no key " + k + " (the services' TLS files)");
+            }
+        }
+    }
+
+    /** The Secret a service's TLS setting (mates.tls.cert-file, ...) comes from, for the tests; null if from no Secret file. */
+    SecretFile tlsFile(String component, String setting) {
+        Workload w = workload(component);
+        Container c = main(w);
+        Map<String, String> env = environment(w, c);
+        return secretFile(w, c, tlsPath(env, component, setting), new ArrayList<>());
+    }
+
+    /**
+     * A cert-manager Certificate that issues the services' TLS Secret is one certificate for all of them: its DNS names
+     * cover every host the trainer dials (MATES_TRAINER_PROBERS, MATES_TRAINER_INFLUENCE_MODEL: the trainer verifies
+     * the name) and every Service with a gRPC port (short, .namespace.svc and .namespace.svc.cluster.local: how other
+     * clients dial them); it is a server AND a client certificate (the trainer presents it to the probers and the
+     * influence model, which require one); the key is PKCS#8, the encoding the services are tested with.
+     */
+    private void certificates() {
+        if (!expect.tls()) {
+            if (!all(CertManager.Certificate.class).isEmpty()) fail("a cert-manager Certificate is rendered, but this rendering has no TLS");
+            return;
+        }
+        Set<String> tlsSecrets = new TreeSet<>();
+        for (String c : MATES_COMPONENTS) {
+            SecretFile f = tlsFile(c, "mates.tls.cert-file");
+            if (f != null) tlsSecrets.add(f.secret());
+        }
+        for (CertManager.Certificate cert : all(CertManager.Certificate.class)) {
+            var spec = cert.spec();
+            String cn = "Certificate " + cert.metadata().getName();
+            if (spec == null || spec.secretName() == null) {
+                fail(cn + ": no spec.secretName");
+                continue;
+            }
+            if (!tlsSecrets.contains(spec.secretName())) {
+                fail(cn + ": its Secret " + spec.secretName() + " is not the TLS Secret of the services (" + tlsSecrets + ")");
+                continue;
+            }
+            if (spec.issuerRef() == null || spec.issuerRef().name() == null || spec.issuerRef().name().isBlank()) fail(cn + ": no issuerRef.name");
+            List<String> usages = spec.usages() == null ? List.of() : spec.usages();
+            for (String u : TLS_USAGES) {
+                if (!usages.contains(u)) {
+                    fail(cn + ": usages " + usages + " lack " + u + " (one certificate is every service's server certificate and the trainer's client certificate "
+                            + "for the mutual TLS of the probers and the influence model)");
+                }
+            }
+            if (spec.privateKey() == null || !"PKCS8".equals(spec.privateKey().encoding())) {
+                fail(cn + ": privateKey.encoding must be PKCS8 (cert-manager's default is PKCS1): the services and the trainer's gRPC client are tested with PKCS#8 keys");
+            }
+            Set<String> names = new TreeSet<>(spec.dnsNames() == null ? List.of() : spec.dnsNames());
+            Set<String> missing = new TreeSet<>();
+            Map<String, String> env = environment("trainer");
+            List<String> targets = new ArrayList<>();
+            if (env.get("MATES_TRAINER_PROBERS") != null) targets.addAll(List.of(env.get("MATES_TRAINER_PROBERS").split(",")));
+            if (env.get("MATES_TRAINER_INFLUENCE_MODEL") != null) targets.add(env.get("MATES_TRAINER_INFLUENCE_MODEL"));
+            for (String t : targets) {
+                String host = t.strip().replaceFirst("^dns:///", "").replaceFirst(":[0-9]+$", "");
+                if (!names.contains(host)) missing.add(host + " (the trainer dials " + t.strip() + ")");
+            }
+            for (Service s : all(Service.class)) {
+                boolean grpc = s.getSpec().getPorts().stream().anyMatch(p -> "grpc".equals(p.getName()));
+                boolean mates = workloads.stream().anyMatch(x -> MATES_COMPONENTS.contains(x.component()) && selects(s.getSpec().getSelector(), x.template().getMetadata().getLabels()));
+                if (!grpc || !mates) continue;
+                String n = s.getMetadata().getName();
+                String ns = s.getMetadata().getNamespace();
+                List<String> wanted = ns == null ? List.of(n) : List.of(n, n + "." + ns + ".svc", n + "." + ns + ".svc.cluster.local");
+                for (String x : wanted) if (!names.contains(x)) missing.add(x);
+            }
+            if (!missing.isEmpty()) fail(cn + ": dnsNames lack " + missing + ": a client verifying the name it dials would reject the certificate");
+        }
     }
 
     private void trainer() {
@@ -745,6 +925,9 @@ final class ManifestRules {
             List<Service> scraped = all(Service.class).stream().filter(s -> matches(m.getSpec().getSelector(), s.getMetadata().getLabels())).toList();
             if (scraped.isEmpty()) fail(mn + ": selects no Service");
             for (Endpoint e : m.getSpec().getEndpoints()) {
+                if (e.getScheme() != null && !"http".equalsIgnoreCase(e.getScheme())) {
+                    fail(mn + ": endpoint scheme " + e.getScheme() + ": /q/metrics is on the management port, which serves plain HTTP (TLS covers the gRPC port only)");
+                }
                 for (Service s : scraped) {
                     String sn = s.getMetadata().getName();
                     IntOrString target;

@@ -23,9 +23,10 @@ import java.util.Map;
 
 /**
  * Parses rendered manifests into typed models: fabric8's for Kubernetes (and the Prometheus-operator
- * ServiceMonitor), {@link Keda}'s for KEDA. A field the model does not know is an error, as it would be for the API
- * server (it lands in a model's additionalProperties, which {@link #unknownFields} walks), and so is a scalar of the
- * wrong type (a number where the API wants a string, as in env values or KEDA trigger metadata).
+ * ServiceMonitor), {@link Keda}'s for KEDA, {@link CertManager}'s for cert-manager. A field the model does not know
+ * is an error, as it would be for the API server (it lands in a model's additionalProperties, which
+ * {@link #unknownFields} walks; a record without such a field fails to parse), and so is a scalar of the wrong type
+ * (a number where the API wants a string, as in env values or KEDA trigger metadata).
  */
 final class Manifests {
     private Manifests() {
@@ -94,10 +95,11 @@ final class Manifests {
         if (apiVersion.isEmpty() || kind.isEmpty()) throw new IllegalArgumentException("apiVersion and kind are required");
         Object typed;
         HasMetadata model;
-        if (apiVersion.startsWith("keda.sh/")) {
-            Class<?> type = switch (kind) {
-                case "ScaledObject" -> Keda.ScaledObject.class;
-                case "TriggerAuthentication" -> Keda.TriggerAuthentication.class;
+        if (apiVersion.startsWith("keda.sh/") || apiVersion.startsWith("cert-manager.io/")) {
+            Class<?> type = switch (apiVersion + " " + kind) {
+                case "keda.sh/v1alpha1 ScaledObject" -> Keda.ScaledObject.class;
+                case "keda.sh/v1alpha1 TriggerAuthentication" -> Keda.TriggerAuthentication.class;
+                case "cert-manager.io/v1 Certificate" -> CertManager.Certificate.class;
                 default -> throw new IllegalArgumentException("no typed model for " + apiVersion + " " + kind);
             };
             try {

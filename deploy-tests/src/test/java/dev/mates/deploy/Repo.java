@@ -5,8 +5,10 @@ import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -40,6 +42,34 @@ final class Repo {
         return p;
     }
 
+    /** A setting referenced in a property expression: {@code ${mates.tls.cert-file:/var/run/mates/tls/tls.crt}}. */
+    private static final Pattern REFERENCE = Pattern.compile("\\$\\{(mates\\.[A-Za-z0-9.-]+)(?::([^}]*))?}");
+
+    /**
+     * The TLS files a service reads when its profile {@code tls} is on: setting ({@code mates.tls.cert-file},
+     * {@code key-file}, {@code ca-file}) → its default path, from the {@code ${mates.tls.*:default}} expressions of
+     * its application.properties (a service that verifies no client certificate reads no CA file).
+     */
+    static Map<String, String> tlsFiles(String service) {
+        return TLS_FILES.computeIfAbsent(service, Repo::readTlsFiles);
+    }
+
+    private static final Map<String, Map<String, String>> TLS_FILES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static Map<String, String> readTlsFiles(String service) {
+        Path f = ROOT.resolve("services").resolve(service).resolve("src/main/resources/application.properties");
+        Map<String, String> files = new TreeMap<>();
+        try {
+            Matcher m = REFERENCE.matcher(Files.readString(f));
+            while (m.find()) {
+                if (m.group(1).startsWith("mates.tls.") && m.group(1).endsWith("-file")) files.put(m.group(1), m.group(2));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(f.toString(), e);
+        }
+        return java.util.Collections.unmodifiableMap(files);
+    }
+
     private static final Pattern CONFIG_PROPERTY = Pattern.compile("@ConfigProperty\\(\\s*name\\s*=\\s*\"([^\"]+)\"");
 
     /**
@@ -67,6 +97,9 @@ final class Repo {
                         p.load(r);
                     }
                     for (String k : p.stringPropertyNames()) keys.add(k.startsWith("%") ? k.substring(k.indexOf('.') + 1) : k);
+                    // settings read only through a ${mates.x:default} expression (mates.tls.cert-file, ...)
+                    Matcher m = REFERENCE.matcher(Files.readString(f));
+                    while (m.find()) keys.add(m.group(1));
                 }
             }
         } catch (IOException e) {
