@@ -18,16 +18,9 @@ import java.util.List;
  * passes only: no per-probe backward, no per-probe reference evaluation. What the linearisation drops (clipping, the
  * probe's g² in v) is what its Spearman against {@link ExactOracle} measures.
  */
-public final class DirectionalOracle implements OracleProber {
+public final class DirectionalOracle extends ExpandedOracle {
     /** Probe rows per forward pass. */
     static final int ROWS_PER_PASS = 64;
-    private final Trainer trainer;
-    private final TokenBatch reference;
-    private final Tokenizer tokenizer;
-    private final int evalBatch;
-    private final Listener listener;
-    private final boolean atDrift;
-    private FirstOrderInfluence influence;
 
     public DirectionalOracle(Trainer trainer, TokenBatch reference, Tokenizer tokenizer, int evalBatch, Listener listener) {
         this(trainer, reference, tokenizer, evalBatch, listener, true);
@@ -36,17 +29,12 @@ public final class DirectionalOracle implements OracleProber {
     /** {@code atDrift}: expand around θ + Δ0 (the default) or, with false, around θ ({@link Trainer#firstOrderInfluence}). */
     public DirectionalOracle(Trainer trainer, TokenBatch reference, Tokenizer tokenizer, int evalBatch, Listener listener,
               boolean atDrift) {
-        this.atDrift = atDrift;
-        this.trainer = trainer;
-        this.reference = reference;
-        this.tokenizer = tokenizer;
-        this.evalBatch = evalBatch;
-        this.listener = listener;
+        super(trainer, reference, tokenizer, evalBatch, listener, atDrift);
     }
 
     @Override
     public double[] probe(List<Document> probes) {
-        if (influence == null) influence = trainer.firstOrderInfluence(reference, evalBatch, atDrift);
+        FirstOrderInfluence influence = influence();
         double[] out = new double[probes.size()];
         Progress bar = new Progress(listener, "probing", probes.size(), "probes");
         int context = trainer.config().context();
@@ -66,11 +54,5 @@ public final class DirectionalOracle implements OracleProber {
         }
         bar.done("directional oracle");
         return out;
-    }
-
-    @Override
-    public void close() {
-        if (influence != null) influence.close();
-        influence = null;
     }
 }

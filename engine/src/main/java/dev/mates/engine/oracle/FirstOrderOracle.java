@@ -15,15 +15,7 @@ import java.util.List;
  * per probe, the dot product done natively. Its agreement with {@link ExactOracle} is measured (Spearman), never
  * assumed.
  */
-public final class FirstOrderOracle implements OracleProber {
-    private final Trainer trainer;
-    private final TokenBatch reference;
-    private final Tokenizer tokenizer;
-    private final int evalBatch;
-    private final Listener listener;
-    private final boolean atDrift;
-    private FirstOrderInfluence influence;
-
+public final class FirstOrderOracle extends ExpandedOracle {
     public FirstOrderOracle(Trainer trainer, TokenBatch reference, Tokenizer tokenizer, int evalBatch, Listener listener) {
         this(trainer, reference, tokenizer, evalBatch, listener, true);
     }
@@ -31,17 +23,12 @@ public final class FirstOrderOracle implements OracleProber {
     /** {@code atDrift}: expand around θ + Δ0 (the default) or, with false, around θ ({@link Trainer#firstOrderInfluence}). */
     public FirstOrderOracle(Trainer trainer, TokenBatch reference, Tokenizer tokenizer, int evalBatch, Listener listener,
               boolean atDrift) {
-        this.atDrift = atDrift;
-        this.trainer = trainer;
-        this.reference = reference;
-        this.tokenizer = tokenizer;
-        this.evalBatch = evalBatch;
-        this.listener = listener;
+        super(trainer, reference, tokenizer, evalBatch, listener, atDrift);
     }
 
     @Override
     public double[] probe(List<Document> probes) {
-        if (influence == null) influence = trainer.firstOrderInfluence(reference, evalBatch, atDrift);
+        FirstOrderInfluence influence = influence();
         double[] out = new double[probes.size()];
         Progress bar = new Progress(listener, "probing", probes.size(), "probes");
         for (int i = 0; i < probes.size(); i++) {
@@ -50,11 +37,5 @@ public final class FirstOrderOracle implements OracleProber {
         }
         bar.done("first-order oracle");
         return out;
-    }
-
-    @Override
-    public void close() {
-        if (influence != null) influence.close();
-        influence = null;
     }
 }
