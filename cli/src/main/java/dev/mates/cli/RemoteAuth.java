@@ -64,6 +64,13 @@ final class RemoteAuth {
         return Channels.Tls.NONE;
     }
 
+    /** Whether {@code target} (host:port, or a gRPC target URI) names this machine. */
+    static boolean loopback(String target) {
+        String t = target.replaceFirst("^(dns|ipv4|ipv6):(///?)?", "");
+        String host = t.startsWith("[") ? t.substring(1, Math.max(1, t.indexOf(']'))) : t.replaceFirst(":\\d+$", "");
+        return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
+    }
+
     private static Path env(String name) {
         String v = System.getenv(name);
         return v == null || v.isBlank() ? null : Path.of(v.strip());

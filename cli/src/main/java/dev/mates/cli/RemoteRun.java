@@ -44,6 +44,10 @@ final class RemoteRun {
         reference.forEach(p -> req.addReference(absolute(p)));
         heldout.forEach(p -> req.addHeldout(absolute(p)));
         ManagedChannel ch = RemoteAuth.channel(target, tls, RemoteAuth.token(target, tokenFile));
+        if (!tls.enabled() && !RemoteAuth.loopback(target)) {
+            System.err.println("warning: --remote " + target + " without TLS: the token and the data travel in plaintext; "
+                    + "pass --tls-ca FILE (or set MATES_TLS_CA) if the trainer serves TLS");
+        }
         long t0 = System.nanoTime();
         try {
             TrainerGrpc.TrainerBlockingStub trainer = TrainerGrpc.newBlockingStub(ch);

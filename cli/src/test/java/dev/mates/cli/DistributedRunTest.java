@@ -111,7 +111,8 @@ class DistributedRunTest {
         Path out = dir.resolve("out-unauthenticated");
         // No --token-file, no MATES_TOKEN (CI does not set it) and no .mates-cluster here: refused before anything runs.
         org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("MATES_TOKEN") == null);
-        assertEquals(2, Main.run("run", "--remote", cluster.trainerAddress(), "--out", out.toString(), "--quick"));
+        assertEquals(2, Main.run(withTls("run", "--remote", cluster.trainerAddress(), "--run-id", "it-no-token", "--out",
+                out.toString(), "--quick")));
         Path wrong = Files.writeString(dir.resolve("wrong-token"), "wrong-token-0123456789abcdef0123\n");
         assertEquals(2, Main.run(withTls("run", "--remote", cluster.trainerAddress(), "--token-file", wrong.toString(),
                 "--run-id", "it-wrong-token", "--out", out.toString(), "--quick")));
@@ -128,6 +129,7 @@ class DistributedRunTest {
             plain.shutdownNow();
         }
         try (S3ObjectStore s3 = store()) {
+            assertEquals(List.of(), s3.list("runs/it-no-token/"));
             assertEquals(List.of(), s3.list("runs/it-wrong-token/"));
             assertEquals(List.of(), s3.list("runs/it-plaintext/"));
         }

@@ -53,7 +53,9 @@ import java.util.zip.GZIPInputStream;
 public final class CorpusReader {
     static final List<String> DATA_SUFFIXES = List.of(".jsonl", ".json", ".jsonl.gz", ".json.gz", ".gz", ".jsonl.zst", ".zst");
     private static final int READ_BUFFER = 1 << 16;
-    private static final JsonFactory JSON_FACTORY = new JsonFactory();
+    /** A text may be as long as a line may be (Jackson's default cap, 20M characters, would call a long text malformed). */
+    private static final JsonFactory JSON_FACTORY = JsonFactory.builder()
+            .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder().maxStringLength(64 << 20).build()).build();
     private static final ObjectMapper MAPPER = new ObjectMapper(JSON_FACTORY);
 
     private final String role;
@@ -299,6 +301,7 @@ public final class CorpusReader {
                     carry = append(carry, carryLen, buf, start, i - start);
                     sink.line(carry, 0, carryLen + i - start);
                     carryLen = 0;
+                    if (carry.length > (4 << 20)) carry = new byte[0]; // a long line does not keep its buffer for the file
                 }
                 start = i + 1;
             }
@@ -323,7 +326,8 @@ public final class CorpusReader {
 
     private static byte[] append(byte[] carry, int carryLen, byte[] src, int off, int len) {
         if (carryLen + len > carry.length) {
-            byte[] bigger = new byte[Math.max(carryLen + len, carry.length * 2)];
+            // Callers keep carryLen + len ≤ MAX_LINE_BYTES; doubling stops there.
+            byte[] bigger = new byte[(int) Math.max(carryLen + len, Math.min(carry.length * 2L, MAX_LINE_BYTES))];
             System.arraycopy(carry, 0, bigger, 0, carryLen);
             carry = bigger;
         }

@@ -200,7 +200,27 @@ public final class RunConfig {
         }
         int vocab = getInt("tokenizer.vocab");
         if (vocab < 257 || vocab > 65536) throw new ConfigException(where + ": tokenizer.vocab must be in [257, 65536]");
+        if (!dev.mates.engine.train.GptConfig.PRESETS.contains(get("model.preset"))) {
+            throw new ConfigException(where + ": model.preset: unknown preset '" + get("model.preset") + "'; choose one of "
+                    + dev.mates.engine.train.GptConfig.PRESETS);
+        }
+        // Each key is bounded, but memory grows with products of them: bound the two largest tensors of a batch.
+        long context = getInt("model.context");
+        for (String b : List.of("train.batch_size", "eval.batch_size", "oracle.eval_batch")) {
+            long n = getInt(b);
+            if (n * context * vocab > MAX_BATCH_ELEMENTS) {
+                throw new ConfigException(where + ": " + b + " × model.context × tokenizer.vocab = " + n * context * vocab
+                        + " logits in one batch, more than " + MAX_BATCH_ELEMENTS + " (8 GiB of floats); lower one of them");
+            }
+            if (n * context * context > MAX_BATCH_ELEMENTS) {
+                throw new ConfigException(where + ": " + b + " × model.context² = " + n * context * context
+                        + " attention scores per head in one batch, more than " + MAX_BATCH_ELEMENTS + "; lower one of them");
+            }
+        }
     }
+
+    /** The most elements one batch's logits or attention scores may have (2^31, 8 GiB of floats). */
+    public static final long MAX_BATCH_ELEMENTS = 1L << 31;
 
     private static String fmt(double x) {
         return x == Double.MIN_VALUE ? "> 0" : x == Math.rint(x) ? Long.toString((long) x) : Double.toString(x);

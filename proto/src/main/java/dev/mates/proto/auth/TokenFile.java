@@ -30,6 +30,8 @@ public final class TokenFile {
     private final String setting;
     private final Path path;
     private volatile Snapshot snapshot;
+    private volatile boolean warned;
+    private static final System.Logger LOG = System.getLogger(TokenFile.class.getName());
 
     private record Snapshot(List<byte[]> digests, String first, long readAt) {}
 
@@ -79,8 +81,15 @@ public final class TokenFile {
         if (System.nanoTime() - s.readAt < RELOAD_NANOS) return s;
         try {
             s = read(setting, path);
+            warned = false;
         } catch (IllegalArgumentException e) {
             // Mid-rotation (the file briefly missing or half-written): keep the tokens we had, look again in a second.
+            // Said once per failure streak (the message names the setting, the path and a line number, never a token),
+            // so a broken rewrite that keeps a revoked token alive does not go unnoticed.
+            if (!warned) {
+                LOG.log(System.Logger.Level.WARNING, "keeping the previous tokens: " + e.getMessage());
+                warned = true;
+            }
             s = new Snapshot(s.digests, s.first, System.nanoTime());
         }
         snapshot = s;

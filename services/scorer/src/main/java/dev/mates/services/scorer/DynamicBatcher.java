@@ -69,6 +69,7 @@ final class DynamicBatcher implements AutoCloseable {
             return f;
         }
         queue.add(new Pending(modelKey, model, docs, f));
+        if (!running) drain(); // closed meanwhile: nobody would take it
         return f;
     }
 
@@ -101,6 +102,7 @@ final class DynamicBatcher implements AutoCloseable {
                 try {
                     next = take(left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll());
                 } catch (InterruptedException e) {
+                    for (Pending p : batch) p.done.completeExceptionally(new IllegalStateException("scorer is shutting down"));
                     return;
                 }
                 if (next == null) break;
@@ -139,6 +141,15 @@ final class DynamicBatcher implements AutoCloseable {
     public void close() {
         running = false;
         thread.interrupt();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        drain();
+    }
+
+    private void drain() {
         Pending p;
         while ((p = take(queue.poll())) != null) p.done.completeExceptionally(new IllegalStateException("scorer is shutting down"));
     }

@@ -71,6 +71,9 @@ public class ScorerGrpcService extends ScorerGrpc.ScorerImplBase {
         GrpcErrors.unary(observer, () -> {
             String key = Refs.anyRunKey("model_ref", request.getModelRef(), stores.bucket());
             List<Document> docs = Protos.documents(request.getDocumentsList(), limits.maxDocuments(), limits.maxDocumentChars());
+            if (io.grpc.Context.current().isCancelled()) {
+                throw io.grpc.Status.CANCELLED.withDescription("the call ended before its model was loaded").asRuntimeException();
+            }
             InfluenceModel model = models.get(key, request.getBackbone());
             java.util.concurrent.CompletableFuture<DynamicBatcher.Result> pending = batcher().submit(request.getBackbone() + "@" + key, model, docs);
             // The caller's deadline or cancellation drops the request from the batcher's queue.

@@ -10,13 +10,13 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -38,7 +38,7 @@ public class InputFetcher {
     S3ObjectStore s3;
     @ConfigProperty(name = "mates.trainer.data-roots")
     Optional<List<Path>> dataRoots;
-    /** Upper bound on the bytes one data spec may download (all objects under its prefix); 16 GiB, below the 20 GiB work volume of the chart. */
+    /** Upper bound on the bytes one run may download (all its data specs together); 16 GiB, below the chart's 20 GiB work volume. */
     @ConfigProperty(name = "mates.trainer.max-input-bytes", defaultValue = "17179869184")
     long maxInputBytes;
     /** Upper bound on one object (it is read into memory whole): split larger files. */
@@ -66,29 +66,31 @@ public class InputFetcher {
         return null;
     }
 
-    private void checkLocal(String role, String spec) {
+    /** The checked file's or folder's real path: what the engine is given to read. */
+    private Path checkLocal(String role, String spec) {
         List<Path> roots = dataRoots.orElse(List.of());
         if (roots.isEmpty()) {
             throw new RunErrors.Denied(role + ": '" + spec + "' is a local path, and this trainer reads local files only under "
                     + "mates.trainer.data-roots, which is empty; upload the data to s3://" + s3.bucket() + "/<prefix> or "
                     + "configure a data root");
         }
+        if (spec.chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{')) {
+            // The engine expands such characters as a glob, which would name files this check never saw.
+            throw new RunErrors.Denied(role + ": '" + spec + "': glob characters (* ? [ {) are not allowed in a local path "
+                    + "of a service run; name a file or a folder");
+        }
         Path p = Path.of(spec);
         if (!p.isAbsolute()) throw new RunErrors.Denied(role + ": '" + spec + "': local paths must be absolute");
         Path real;
         try {
             real = p.toRealPath();
-        } catch (NoSuchFileException e) {
-            // Say "missing" only inside a root; outside one the answer is the same as for a file that exists.
-            Path lexical = p.normalize();
-            if (roots.stream().anyMatch(r -> lexical.startsWith(r.toAbsolutePath().normalize()))) {
-                throw new IllegalArgumentException(role + ": '" + spec + "' does not exist");
-            }
-            throw outside(role, spec, roots);
         } catch (IOException e) {
+            // Missing or unreadable: one answer inside and outside the roots, so it reveals nothing about outside files.
             throw outside(role, spec, roots);
         }
-        if (!underRoot(real, roots)) throw outside(role, spec, roots);
+        if (!underRoot(real, roots) || real.toString().chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{')) {
+            throw outside(role, spec, roots);
+        }
         if (Files.isDirectory(real)) {
             try (Stream<Path> files = Files.walk(real)) {
                 for (Path f : (Iterable<Path>) files::iterator) {
@@ -100,6 +102,7 @@ public class InputFetcher {
                 throw new UncheckedIOException(e);
             }
         }
+        return real;
     }
 
     private static boolean underRoot(Path real, List<Path> roots) {
@@ -114,29 +117,42 @@ public class InputFetcher {
     }
 
     private static RunErrors.Denied outside(String role, String spec, List<Path> roots) {
-        return new RunErrors.Denied(role + ": '" + spec + "' is outside mates.trainer.data-roots " + roots);
+        // The same words as for a missing file: the answer tells nothing about what exists outside the roots.
+        return new RunErrors.Denied(role + ": '" + spec + "' does not exist or is outside mates.trainer.data-roots " + roots);
     }
 
-    List<String> fetch(List<String> specs, Path dir, String role) throws IOException {
+    /**
+     * The specs as local paths for the engine: a local spec becomes its checked real path; an s3:// spec is downloaded
+     * (the object itself, or the objects under it as a folder) after its sizes were checked against the run's budget.
+     */
+    List<String> fetch(List<String> specs, Path dir, String role, AtomicLong used) throws IOException {
         List<String> out = new ArrayList<>();
         for (String spec : specs) {
             String key = check(role, spec);
             if (key == null) {
-                out.add(spec);
+                out.add(checkLocal(role, spec).toString());
                 continue;
             }
-            SortedMap<String, Long> sizes = s3.sizes(key);
+            // A raw prefix listing would also match siblings ("data/pool" and "data/pool-old/…", "r" and "runs/…"):
+            // keep the object itself and what lies under it as a folder.
+            String folder = key.endsWith("/") ? key : key + "/";
+            SortedMap<String, Long> sizes = new java.util.TreeMap<>();
+            s3.sizes(key).forEach((k, v) -> {
+                if (k.equals(key) || k.startsWith(folder)) sizes.put(k, v);
+            });
             if (sizes.isEmpty()) throw new IllegalArgumentException(role + ": no object under " + spec);
-            long total = sizes.values().stream().mapToLong(Long::longValue).sum();
-            if (total > maxInputBytes) {
-                throw new IllegalArgumentException(role + ": " + spec + " holds " + total + " bytes in " + sizes.size()
-                        + " objects, more than mates.trainer.max-input-bytes (" + maxInputBytes + ")");
-            }
             for (Map.Entry<String, Long> o : sizes.entrySet()) {
+                if (o.getKey().startsWith("runs/")) throw new RunErrors.Denied(role + ": " + o.getKey() + " is in the services' own area (runs/)");
                 if (o.getValue() > maxObjectBytes) {
                     throw new IllegalArgumentException(role + ": object " + o.getKey() + " is " + o.getValue() + " bytes, more than "
                             + "mates.trainer.max-object-bytes (" + maxObjectBytes + "); split it into smaller files");
                 }
+            }
+            long total = sizes.values().stream().mapToLong(Long::longValue).sum();
+            if (used.addAndGet(total) > maxInputBytes) {
+                throw new IllegalArgumentException(role + ": " + spec + " holds " + total + " bytes in " + sizes.size()
+                        + " objects; with the run's other data that is " + used.get() + " bytes, more than "
+                        + "mates.trainer.max-input-bytes (" + maxInputBytes + ")");
             }
             Path target = dir.resolve("inputs").resolve(role).normalize();
             for (Map.Entry<String, Long> o : sizes.entrySet()) {
@@ -150,5 +166,16 @@ public class InputFetcher {
             out.add(target.resolve(key).toString());
         }
         return out;
+    }
+
+    /** Deletes a run's downloaded inputs (a resumed run downloads them again). */
+    void cleanUp(Path runDir) {
+        Path inputs = runDir.resolve("inputs");
+        if (!Files.exists(inputs)) return;
+        try (Stream<Path> all = Files.walk(inputs)) {
+            for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            io.quarkus.logging.Log.warnf("could not delete %s: %s", inputs, e.getMessage());
+        }
     }
 }

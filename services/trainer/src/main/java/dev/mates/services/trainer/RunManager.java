@@ -110,16 +110,29 @@ public class RunManager {
         meters.more().counter("mates.trainer.tokens.trained", List.of(), tokens);
         meters.gauge("mates.trainer.stage", currentStage);
         if (!resumeOnStart) return;
+        java.util.Collection<String> active;
         try {
-            for (String id : registry.active()) {
+            active = registry.active();
+        } catch (RuntimeException ex) {
+            Log.warnf("could not resume runs at start-up (Redis unavailable?): %s", ex.getMessage());
+            return;
+        }
+        for (String id : active) {
+            // One run that cannot be resumed (e.g. its stored config is now out of bounds) does not stop the others.
+            try {
                 Map<String, String> st = state.get(StorageLayout.stateKey(id));
                 if (st.containsKey("spec")) {
                     Log.infof("resuming run %s (was %s in phase %s)", id, st.get("state"), st.get("phase"));
                     launch(id, RunSpec.fromJson(st.get("spec")), true);
                 }
+            } catch (RuntimeException ex) {
+                Log.errorf("run %s cannot be resumed: %s", id, ex.getMessage());
+                try {
+                    registry.markEnded(id, RunState.RUN_STATE_FAILED, "cannot be resumed: " + ex.getMessage());
+                } catch (RuntimeException again) {
+                    Log.warnf("could not mark run %s failed: %s", id, again.getMessage());
+                }
             }
-        } catch (RuntimeException ex) {
-            Log.warnf("could not resume runs at start-up (Redis unavailable?): %s", ex.getMessage());
         }
     }
 
@@ -148,7 +161,8 @@ public class RunManager {
         channels.forEach(ManagedChannel::shutdownNow);
     }
 
-    RunStatus startRun(StartRunRequest r) {
+    /** Synchronized with {@link #resume} and {@link #launch}: the capacity check and the launch are one step. */
+    synchronized RunStatus startRun(StartRunRequest r) {
         String id = r.getRunId().isEmpty() ? "run-" + UUID.randomUUID().toString().substring(0, 8) : r.getRunId();
         if (!RUN_ID.matcher(id).matches()) {
             throw new IllegalArgumentException("run_id: '" + id + "' must match " + RUN_ID.pattern());
@@ -162,7 +176,7 @@ public class RunManager {
         return launch(id, spec, false);
     }
 
-    RunStatus resume(String id) {
+    synchronized RunStatus resume(String id) {
         RunState s = registry.stateOf(id);
         if (running.containsKey(id)) throw new RunErrors.WrongState("run " + id + " is running");
         if (s == RunState.RUN_STATE_SUCCEEDED) throw new RunErrors.WrongState("run " + id + " already succeeded");
@@ -240,8 +254,9 @@ public class RunManager {
         try {
             RunConfig cfg = config(spec);
             Path dir = workDir().resolve(id);
-            MatesRun.Request req = new MatesRun.Request(id, cfg, inputs.fetch(spec.pool(), dir, "pool"),
-                    inputs.fetch(spec.reference(), dir, "reference"), inputs.fetch(spec.heldout(), dir, "heldout"),
+            AtomicLong downloaded = new AtomicLong(); // mates.trainer.max-input-bytes is per run
+            MatesRun.Request req = new MatesRun.Request(id, cfg, inputs.fetch(spec.pool(), dir, "pool", downloaded),
+                    inputs.fetch(spec.reference(), dir, "reference", downloaded), inputs.fetch(spec.heldout(), dir, "heldout", downloaded),
                     spec.selector(), spec.baseline(), dir, true);
             MatesRun.execute(req, objects, state, in -> new RemoteRoles(cfg, in.tokenizer(), objects, probers,
                     probeParallelism, influence, queue, prefix, shardSize, scoreTimeout.toMillis(), h), h);
@@ -254,6 +269,7 @@ public class RunManager {
             end = RunState.RUN_STATE_FAILED;
             error = e.getClass().getSimpleName() + ": " + e.getMessage();
         }
+        inputs.cleanUp(workDir().resolve(id)); // downloaded inputs are fetched again by a resume
         try {
             if (!h.shutdown) registry.markEnded(id, end, error);
         } catch (RuntimeException e) {

@@ -120,10 +120,25 @@ class TrainerConfinementTest {
         refused(Status.Code.PERMISSION_DENIED, root() + "/../../../../etc/passwd", "outside mates.trainer.data-roots");
         refused(Status.Code.PERMISSION_DENIED, dir.toString(), "links outside mates.trainer.data-roots");
         refused(Status.Code.PERMISSION_DENIED, "/nonexistent-outside/pool.jsonl", "outside mates.trainer.data-roots");
+        // Missing and existing files outside the roots get the same answer: it reveals nothing about them.
+        String missing = description(root() + "/../../../../etc/no-such-file");
+        String existing = description(root() + "/../../../../etc/passwd");
+        assertEquals(missing.replace("no-such-file", "X"), existing.replace("passwd", "X"));
+        // Glob characters would let the engine read files the check never saw.
+        Files.writeString(root().resolve("report1.jsonl"), "{\"text\":\"hello\"}\n");
+        refused(Status.Code.PERMISSION_DENIED, root() + "/report[1].jsonl", "glob characters");
+        refused(Status.Code.PERMISSION_DENIED, root() + "/*.jsonl", "glob characters");
         // Inside the root: allowed (checked without starting a run).
         inputs.check("pool", inside.toString());
         Files.delete(inner);
         inputs.check("pool", dir.toString());
+    }
+
+    String description(String spec) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> trainer.startRun(StartRunRequest.newBuilder()
+                .setRunId("probe-" + Long.toString(System.nanoTime() % 1_000_000_000L, 36)).setQuick(true).addPool(spec).build()));
+        assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode(), e.getStatus().toString());
+        return e.getStatus().getDescription();
     }
 
     @Test
@@ -131,7 +146,14 @@ class TrainerConfinementTest {
         refusedConfig("train.batch_size", "100000000");
         refusedConfig("model.context", "1000000");
         refusedConfig("mates.stages", "0");
-        refusedConfig("oracle.probes", "1e12");
+        refusedConfig("oracle.probes", "2000000");
+        // Each value within its own bounds, but 4096 × 128 × 65536 logits would not fit in memory.
+        String id = "bounds-" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> trainer.startRun(StartRunRequest.newBuilder()
+                .setRunId(id).setQuick(true).putConfig("train.batch_size", "4096").putConfig("tokenizer.vocab", "65536").build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+        assertTrue(e.getStatus().getDescription().contains("train.batch_size × model.context × tokenizer.vocab"), e.getStatus().getDescription());
+        refusedConfig("model.preset", "gpt-9");
     }
 
     void refusedConfig(String key, String value) {
@@ -142,6 +164,53 @@ class TrainerConfinementTest {
         assertTrue(e.getStatus().getDescription().contains(key), e.getStatus().getDescription());
         assertEquals(Status.Code.NOT_FOUND, assertThrows(StatusRuntimeException.class,
                 () -> trainer.getRun(GetRunRequest.newBuilder().setRunId(id).build())).getStatus().getCode());
+    }
+
+    @Test
+    void twoRunsStartedAtTheSameMomentDoNotBothRun() throws Exception {
+        String a = "race-a-" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);
+        String b = a.replace("race-a-", "race-b-");
+        java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<Status.Code>> calls = new java.util.ArrayList<>();
+        for (String id : List.of(a, b)) {
+            calls.add(two.submit(() -> {
+                go.await();
+                try {
+                    trainer.startRun(StartRunRequest.newBuilder().setRunId(id).setQuick(true).build());
+                    return Status.Code.OK;
+                } catch (StatusRuntimeException e) {
+                    return e.getStatus().getCode();
+                }
+            }));
+        }
+        go.countDown();
+        List<Status.Code> codes = new java.util.ArrayList<>();
+        for (var c : calls) codes.add(c.get(60, java.util.concurrent.TimeUnit.SECONDS));
+        two.shutdown();
+        try {
+            assertEquals(1, codes.stream().filter(c -> c == Status.Code.OK).count(), codes.toString());
+            assertEquals(1, codes.stream().filter(c -> c == Status.Code.RESOURCE_EXHAUSTED).count(), codes.toString());
+        } finally {
+            for (String id : List.of(a, b)) {
+                try {
+                    trainer.cancelRun(CancelRunRequest.newBuilder().setRunId(id).build());
+                } catch (StatusRuntimeException notRunning) {
+                    // the refused one never ran
+                }
+            }
+            for (String id : List.of(a, b)) {
+                await("run " + id + " is not running").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> {
+                            try {
+                                RunState st = trainer.getRun(GetRunRequest.newBuilder().setRunId(id).build()).getState();
+                                return st != RunState.RUN_STATE_RUNNING && st != RunState.RUN_STATE_PENDING;
+                            } catch (StatusRuntimeException e) {
+                                return e.getStatus().getCode() == Status.Code.NOT_FOUND;
+                            }
+                        });
+            }
+        }
     }
 
     @Test
@@ -163,6 +232,22 @@ class TrainerConfinementTest {
                     .until(() -> trainer.getRun(GetRunRequest.newBuilder().setRunId(first).build()),
                             (RunStatus s) -> s.getState() != RunState.RUN_STATE_RUNNING && s.getState() != RunState.RUN_STATE_PENDING);
         }
+    }
+
+    @Test
+    void anS3EntryIsAnObjectOrAFolderNeverABarePrefix() {
+        // "s3://…/r" is a prefix of "runs/…": as a bare S3 prefix it would list every run's objects.
+        try (S3ObjectStore s3 = ServiceTestSupport.objectStore()) {
+            s3.put("runs/some-run/report.json", "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        String id = "prefix-" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);
+        trainer.startRun(StartRunRequest.newBuilder().setRunId(id).setQuick(true).addPool("s3://mates-test/r")
+                .addReference("s3://mates-test/r").build());
+        RunStatus s = await("run " + id + " ends").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .until(() -> trainer.getRun(GetRunRequest.newBuilder().setRunId(id).build()),
+                        st -> st.getState() != RunState.RUN_STATE_RUNNING && st.getState() != RunState.RUN_STATE_PENDING);
+        assertEquals(RunState.RUN_STATE_FAILED, s.getState(), s.toString());
+        assertTrue(s.getError().contains("no object under s3://mates-test/r"), s.getError());
     }
 
     @Test
