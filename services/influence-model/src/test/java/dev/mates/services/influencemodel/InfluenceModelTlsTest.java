@@ -226,6 +226,42 @@ class InfluenceModelTlsTest {
                 .until(() -> next.equals(servedSerial(ca)));
     }
 
+    /** Fit with an empty request through {@code ch}, which stays open. */
+    static Status.Code fitThrough(io.grpc.Channel ch) {
+        try {
+            InfluenceModelGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS).fit(FitRequest.getDefaultInstance());
+            return Status.Code.OK;
+        } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode();
+        }
+    }
+
+    @Test
+    void theTrainersChannelUsesARenewedClientCertificateWithoutARestart() throws Exception {
+        // The trainer's kind of channel (Channels.Reloading): it looks at its TLS files and, when they changed,
+        // connects afresh with them.
+        Path c = DIR.resolve("reloading-client");
+        CA.issue("trainer", List.of(), Duration.ofDays(1), c);
+        Channels.Tls tls = new Channels.Tls(c.resolve("ca.crt"), c.resolve("tls.crt"), c.resolve("tls.key"));
+        try (Channels.Reloading reloading = new Channels.Reloading(tls, Duration.ofMillis(200),
+                t -> Channels.builder("localhost:" + tlsPort(), t).build())) {
+            io.grpc.Channel ch = io.grpc.ClientInterceptors.intercept(reloading, BearerToken.of(() -> RealStoresResource.INTERNAL_TOKEN));
+            assertEquals(Status.Code.INVALID_ARGUMENT, fitThrough(ch));
+            // The files now hold a certificate of another CA: the channel follows them, and the server refuses it.
+            Files.copy(DIR.resolve("other/tls.key"), c.resolve("tls.key"), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(DIR.resolve("other/tls.crt"), c.resolve("tls.crt"), StandardCopyOption.REPLACE_EXISTING);
+            await("the replaced certificate is used").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
+                    .until(() -> fitThrough(ch) == Status.Code.UNAVAILABLE);
+            // A renewed certificate of the right CA: accepted again, same channel object, no restart.
+            Path renewed = DIR.resolve("renewed-client");
+            CA.issue("trainer", List.of(), Duration.ofDays(1), renewed);
+            Files.copy(renewed.resolve("tls.key"), c.resolve("tls.key"), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(renewed.resolve("tls.crt"), c.resolve("tls.crt"), StandardCopyOption.REPLACE_EXISTING);
+            await("the renewed certificate is used").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
+                    .until(() -> fitThrough(ch) == Status.Code.INVALID_ARGUMENT);
+        }
+    }
+
     @Test
     void clientsWithoutACertificateOfThisCaOrWithoutTlsAreRefused() {
         Channels.Tls noCert = new Channels.Tls(DIR.resolve("client/ca.crt"), null, null);

@@ -18,7 +18,6 @@ import dev.mates.proto.auth.Channels;
 import dev.mates.services.common.auth.Auth;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
-import io.grpc.ManagedChannel;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
@@ -73,6 +72,9 @@ public class RunManager {
     Optional<Path> tlsCert;
     @ConfigProperty(name = "mates.trainer.tls.key-file")
     Optional<Path> tlsKey;
+    /** How often the trainer looks at those files; a renewed certificate is used from then on, without a restart. */
+    @ConfigProperty(name = "mates.trainer.tls.reload-period", defaultValue = "1m")
+    Duration tlsReload;
     @ConfigProperty(name = "mates.redis.key-prefix", defaultValue = "mates:")
     String prefix;
     @ConfigProperty(name = "mates.trainer.probers", defaultValue = "127.0.0.1:9001")
@@ -97,7 +99,7 @@ public class RunManager {
     private final Map<String, RunEvents> running = new ConcurrentHashMap<>();
     private final AtomicLong tokens = new AtomicLong();
     private final AtomicInteger currentStage = new AtomicInteger();
-    private final List<ManagedChannel> channels = new ArrayList<>();
+    private final List<Channels.Reloading> channels = new ArrayList<>();
     /** The channels with the service token on every call. */
     private final List<Channel> probers = new ArrayList<>();
     private Channel influence;
@@ -145,9 +147,11 @@ public class RunManager {
      * pods (a headless Service) concurrent calls spread over all of them; for one address it is the same as
      * pick_first.
      */
-    ManagedChannel channel(String target) {
+    Channel channel(String target) {
         Channels.Tls tls = new Channels.Tls(tlsCa.orElse(null), tlsCert.orElse(null), tlsKey.orElse(null));
-        ManagedChannel ch = Channels.builder(target, tls).defaultLoadBalancingPolicy("round_robin").build();
+        // Follows its TLS files: a renewed certificate is used without a restart.
+        Channels.Reloading ch = new Channels.Reloading(tls, tlsReload,
+                t -> Channels.builder(target, t).defaultLoadBalancingPolicy("round_robin").build());
         channels.add(ch);
         return ch;
     }
@@ -158,7 +162,7 @@ public class RunManager {
             h.shutdown = true;
             h.cancel = true;
         });
-        channels.forEach(ManagedChannel::shutdownNow);
+        channels.forEach(Channels.Reloading::close);
     }
 
     /** Synchronized with {@link #resume} and {@link #launch}: the capacity check and the launch are one step. */
