@@ -68,7 +68,7 @@ public final class ClusterCommand implements Runnable {
                 throw new IllegalArgumentException("a cluster is already up from " + dir + " (trainer " + st.get("trainer").asText()
                         + "); run `mates cluster down --dir " + dir + "` first");
             }
-            LocalCluster.createPrivateDir(dir);
+            dev.mates.local.PrivateFiles.createDirectory(dir); // it holds secrets: owner-only
             if (detach) return detach();
             System.err.println("starting redis-server, S3Proxy and the services (logs in " + dir.resolve("logs") + ") …");
             LocalCluster c = LocalCluster.start(new LocalCluster.Options(dir, home(), portBase, probers, scorers, scorerWorkers, heap, dataRoots, tls));

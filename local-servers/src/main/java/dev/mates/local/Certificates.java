@@ -6,7 +6,6 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
@@ -89,7 +88,7 @@ public final class Certificates {
             X509Certificate cert = sign(b, caKeys.getPrivate());
             Files.createDirectories(dir);
             Files.writeString(dir.resolve("tls.crt"), pem(cert), StandardCharsets.UTF_8);
-            writePrivate(dir.resolve("tls.key"), pem(new JcaPKCS8Generator(keys.getPrivate(), null).generate()));
+            PrivateFiles.write(dir.resolve("tls.key"), pem(new JcaPKCS8Generator(keys.getPrivate(), null).generate()));
             writeCa(dir.resolve("ca.crt"));
         } catch (IOException e) {
             throw e;
@@ -120,15 +119,5 @@ public final class Certificates {
             w.writeObject(o);
         }
         return s.toString();
-    }
-
-    private static void writePrivate(Path file, String content) throws IOException {
-        Files.deleteIfExists(file);
-        try {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createFile(file);
-        }
-        Files.writeString(file, content, StandardCharsets.UTF_8);
     }
 }

@@ -3,7 +3,6 @@ package dev.mates.local;
 import io.minio.MinioClient;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -101,17 +100,10 @@ public final class LocalS3 implements AutoCloseable {
             p.setProperty("jclouds.identity", accessKey);
             p.setProperty("jclouds.credential", secretKey);
             p.setProperty("jclouds.filesystem.basedir", blobs.toString());
-            // The file holds the secret key: owner-only, created so before anything is written to it.
-            Files.deleteIfExists(props);
-            try {
-                Files.createFile(props, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-            } catch (UnsupportedOperationException e) {
-                Files.createFile(props);
-            }
-            try (OutputStream out = Files.newOutputStream(props)) {
-                p.store(out, "written by mates LocalS3");
-            }
+            // The file holds the secret key: owner-only.
+            java.io.StringWriter text = new java.io.StringWriter();
+            p.store(text, "written by mates LocalS3");
+            PrivateFiles.write(props, text.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the S3Proxy dir " + dataDir + ": " + e.getMessage(), e);
         }

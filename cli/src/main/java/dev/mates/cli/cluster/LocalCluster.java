@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mates.local.LocalRedis;
 import dev.mates.local.LocalS3;
+import dev.mates.local.PrivateFiles;
 import dev.mates.local.Certificates;
 import dev.mates.proto.auth.Channels;
 import dev.mates.proto.auth.TokenFile;
@@ -98,12 +99,13 @@ public final class LocalCluster implements AutoCloseable {
 
     private void startAll() {
         try {
-            createPrivateDir(o.dir);
+            PrivateFiles.createDirectory(o.dir); // it holds secrets: owner-only
             Files.createDirectories(o.dir.resolve("logs"));
             // Secrets live in files readable by their owner only; a cluster folder keeps them across restarts.
-            TokenFile.createIfAbsent("cluster token", tokenFile());
-            TokenFile.createIfAbsent("cluster internal token", o.dir.resolve(INTERNAL_TOKEN_FILE));
-            secretKey = TokenFile.createIfAbsent("cluster S3 secret", o.dir.resolve(S3_SECRET_FILE)).token();
+            PrivateFiles.randomSecretIfAbsent(tokenFile());
+            PrivateFiles.randomSecretIfAbsent(o.dir.resolve(INTERNAL_TOKEN_FILE));
+            PrivateFiles.randomSecretIfAbsent(o.dir.resolve(S3_SECRET_FILE));
+            secretKey = TokenFile.open("cluster S3 secret", o.dir.resolve(S3_SECRET_FILE)).token();
             if (o.tls && !Files.isRegularFile(o.dir.resolve(TLS_DIR).resolve("client/tls.key"))) {
                 Certificates ca = Certificates.newAuthority("mates local cluster CA", Duration.ofDays(365));
                 ca.issue("mates-local-services", List.of("127.0.0.1", "localhost"), Duration.ofDays(365), o.dir.resolve(TLS_DIR).resolve("server"));
@@ -221,18 +223,6 @@ public final class LocalCluster implements AutoCloseable {
             Files.writeString(o.dir.resolve("cluster.json"), st.toPrettyString(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Creates a cluster folder (it holds secrets) readable by its owner only; an existing folder is left as it is. */
-    public static void createPrivateDir(Path dir) throws IOException {
-        if (Files.exists(dir)) return;
-        Files.createDirectories(dir.toAbsolutePath().getParent());
-        try {
-            Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createDirectory(dir);
         }
     }
 

@@ -5,13 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -94,33 +90,6 @@ public final class TokenFile {
         }
         snapshot = s;
         return s;
-    }
-
-    /**
-     * Writes a fresh random token (32 bytes from {@link SecureRandom}, hex) to {@code file}, readable by its owner
-     * only, unless the file already holds a valid token; either way returns the file opened.
-     */
-    public static TokenFile createIfAbsent(String setting, Path file) throws IOException {
-        if (!Files.exists(file)) {
-            byte[] b = new byte[32];
-            new SecureRandom().nextBytes(b);
-            writePrivate(file, HexFormat.of().formatHex(b) + "\n");
-        }
-        return open(setting, file);
-    }
-
-    /** Creates {@code file} with owner-only permissions (where the file system has POSIX permissions), then writes. */
-    public static void writePrivate(Path file, String content) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        try {
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createFile(tmp);
-        }
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Whether {@code presented} is one of the file's tokens; every token is compared, in constant time each. */

@@ -15,6 +15,7 @@ import dev.mates.proto.v1.RunStatus;
 import dev.mates.proto.v1.StartRunRequest;
 import dev.mates.proto.auth.BearerToken;
 import dev.mates.proto.auth.Channels;
+import dev.mates.services.common.Refs;
 import dev.mates.services.common.auth.Auth;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
@@ -38,7 +39,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -49,7 +49,6 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  */
 @ApplicationScoped
 public class RunManager {
-    static final Pattern RUN_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
     @Inject
     ObjectStore objects;
@@ -168,8 +167,8 @@ public class RunManager {
     /** Synchronized with {@link #resume} and {@link #launch}: the capacity check and the launch are one step. */
     synchronized RunStatus startRun(StartRunRequest r) {
         String id = r.getRunId().isEmpty() ? "run-" + UUID.randomUUID().toString().substring(0, 8) : r.getRunId();
-        if (!RUN_ID.matcher(id).matches()) {
-            throw new IllegalArgumentException("run_id: '" + id + "' must match " + RUN_ID.pattern());
+        if (!Refs.RUN_ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("run_id: '" + id + "' must match " + Refs.RUN_ID.pattern());
         }
         RunSpec spec = RunSpec.of(id, r);
         Selectors.check(spec.selector(), spec.baseline());
