@@ -2,11 +2,17 @@ package dev.mates.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mates.cli.cluster.LocalCluster;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +34,7 @@ public final class ClusterCommand implements Runnable {
     }
 
     static JsonNode state(Path dir) throws Exception {
-        Path f = dir.resolve("cluster.json");
+        Path f = dir.resolve(LocalCluster.STATE_FILE);
         if (!Files.isRegularFile(f)) return null;
         return new ObjectMapper().readTree(f.toFile());
     }
@@ -132,7 +138,7 @@ public final class ClusterCommand implements Runnable {
             }
             Optional<ProcessHandle> h = ProcessHandle.of(st.get("pid").asLong());
             if (h.isEmpty() || !h.get().isAlive()) {
-                Files.deleteIfExists(dir.resolve("cluster.json"));
+                Files.deleteIfExists(dir.toAbsolutePath().resolve(LocalCluster.STATE_FILE));
                 System.out.println("the cluster's supervisor (pid " + st.get("pid").asLong() + ") is gone; removed its state");
                 return 0;
             }
@@ -143,10 +149,17 @@ public final class ClusterCommand implements Runnable {
         }
     }
 
-    @Command(name = "status", mixinStandardHelpOptions = true, description = "Show the cluster's processes and ports.")
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = {"List the cluster's processes: name, pid, gRPC port, management port, whether the process is alive, "
+                + "and its readiness (GET /q/health/ready on the management port; for redis and s3, whether the port accepts connections)."},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:every process is alive and ready", "1:some process is dead or not ready",
+                "3:no cluster is up from --dir"})
     static final class Status implements java.util.concurrent.Callable<Integer> {
         @Option(names = "--dir", description = "The cluster's directory (default: ${DEFAULT-VALUE}).")
         Path dir = Path.of(".mates-cluster");
+        @Option(names = "--json", description = "Print the cluster's state file with alive and health added, instead of a table.")
+        boolean json;
 
         @Override
         public Integer call() throws Exception {
@@ -155,8 +168,54 @@ public final class ClusterCommand implements Runnable {
                 System.out.println("no cluster is up from " + dir.toAbsolutePath());
                 return 3;
             }
-            System.out.println(st.toPrettyString());
-            return 0;
+            long supervisor = st.path("pid").asLong();
+            boolean supervisorAlive = alive(supervisor);
+            boolean allOk = supervisorAlive;
+            ArrayNode rows = new ObjectMapper().createArrayNode();
+            for (JsonNode p : st.path("processes")) {
+                boolean up = alive(p.path("pid").asLong());
+                String health = !up ? "-" : p.path("management_port").asInt() > 0 ? health(p.path("management_port").asInt())
+                        : accepts(p.path("port").asInt()) ? "listening" : "not listening";
+                allOk &= up && (health.equals("ready") || health.equals("listening"));
+                rows.add(((ObjectNode) p.deepCopy()).put("alive", up).put("health", health));
+            }
+            if (json) {
+                ObjectNode out = ((ObjectNode) st.deepCopy());
+                out.put("supervisor_alive", supervisorAlive).set("processes", rows);
+                System.out.println(out.toPrettyString());
+                return allOk ? 0 : 1;
+            }
+            System.out.printf(Locale.ROOT, "cluster from %s: supervisor pid %d (%s)%s | tls %s%n", dir.toAbsolutePath(),
+                    supervisor, supervisorAlive ? "alive" : "gone", st.has("trainer") ? " | trainer " + st.get("trainer").asText() : "",
+                    st.path("tls").asBoolean() ? "on" : "off");
+            System.out.printf(Locale.ROOT, "%-16s %8s %6s %6s %6s  %s%n", "name", "pid", "port", "mgmt", "alive", "health");
+            for (JsonNode r : rows) {
+                int mgmt = r.path("management_port").asInt();
+                System.out.printf(Locale.ROOT, "%-16s %8d %6d %6s %6s  %s%n", r.path("name").asText(), r.path("pid").asLong(),
+                        r.path("port").asInt(), mgmt > 0 ? Integer.toString(mgmt) : "-", r.path("alive").asBoolean() ? "yes" : "no",
+                        r.path("health").asText());
+            }
+            System.out.println("logs: " + dir.toAbsolutePath().resolve("logs"));
+            return allOk ? 0 : 1;
+        }
+
+        private static boolean alive(long pid) {
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        }
+
+        /** ready, not ready (the HTTP status), or no answer: a 2-second bound, so a stopped process cannot hang the command. */
+        static String health(int managementPort) {
+            int code = LocalCluster.readiness(managementPort, 2000);
+            return code == 200 ? "ready" : code < 0 ? "no answer" : "not ready (" + code + ")";
+        }
+
+        private static boolean accepts(int port) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
         }
     }
 }

@@ -37,6 +37,8 @@ public final class LocalRedis implements AutoCloseable {
     public static final String BINARY_PROPERTY = "mates.redis.server";
     /** Overrides the redis-server binary (environment variable). */
     public static final String BINARY_ENV = "MATES_REDIS_SERVER";
+    /** The memory cap of the Redis started here (redis-server's maxmemory syntax; default 1gb, policy noeviction). */
+    public static final String MAXMEMORY_PROPERTY = "mates.redis.maxmemory";
 
     static final Duration START_TIMEOUT = Duration.ofSeconds(20);
 
@@ -88,7 +90,10 @@ public final class LocalRedis implements AutoCloseable {
         }
         List<String> cmd = new ArrayList<>(List.of(binary.toString(),
                 "--port", Integer.toString(port), "--bind", "127.0.0.1", "--daemonize", "no",
-                "--dir", dir.toString(), "--logfile", ""));
+                "--dir", dir.toString(), "--logfile", "",
+                // Bounded like the chart's Redis: a full Redis refuses writes (the queue must not lose entries to
+                // eviction) instead of growing until the machine swaps.
+                "--maxmemory", System.getProperty(MAXMEMORY_PROPERTY, "1gb"), "--maxmemory-policy", "noeviction"));
         if (dataDir == null) {
             cmd.addAll(List.of("--save", "", "--appendonly", "no"));
         } else {

@@ -1,5 +1,6 @@
 package dev.mates.adapters.redis;
 
+import dev.mates.engine.store.Retry;
 import dev.mates.engine.store.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,7 +30,8 @@ import redis.clients.jedis.resps.StreamPendingEntry;
  * <ul>
  *   <li><b>At-least-once delivery.</b> An entry stays pending in the group until it is completed or dead-lettered.
  *       A worker that dies or stalls loses its claim: once an entry has been idle for {@code claimIdleMillis}, the
- *       next {@link #claim} by any consumer takes it over (XAUTOCLAIM) before reading new entries.</li>
+ *       next {@link #claim} by any consumer takes it over (XAUTOCLAIM) before reading new entries. A live worker
+ *       keeps its claim by {@link #renew renewing} it (a lease heartbeat that counts no delivery).</li>
  *   <li><b>Counted once.</b> {@link #complete} adds the task id to its done set (SADD) before acknowledging; only the
  *       first completion of a task returns {@code true}, even when two workers raced on the same task, so a caller
  *       that counts only {@code true} results counts each task exactly once. A task already in its done set is
@@ -37,7 +39,13 @@ import redis.clients.jedis.resps.StreamPendingEntry;
  *   <li><b>Bounded retries.</b> An entry delivered more than {@code maxDeliveries} times, or failed on its
  *       {@code maxDeliveries}-th delivery, is moved to the dead-letter stream (its fields plus {@code reason},
  *       {@code deliveries}, {@code original_id}, {@code last_consumer}) and acknowledged, atomically (one Lua
- *       script), so it is dead-lettered once and not handed out again.</li>
+ *       script), so it is dead-lettered once and not handed out again. Its task is added to the done set's dead set
+ *       ({@code done_set + ":dead"}, {@link #deadTasks}), so a waiting caller need not scan the dead-letter stream.</li>
+ *   <li><b>Bounded storage.</b> Completed and dead-lettered entries are deleted from the stream (XDEL), done and
+ *       dead sets expire a while after their last change ({@link #withDoneTtl}, or {@link #forget} them), and the
+ *       dead-letter stream is capped at about {@value #DEAD_LETTER_MAX} entries.</li>
+ *   <li><b>Outages.</b> With {@link #withRetry} every operation rides out a lost connection within the policy's
+ *       outage budget, then throws {@link StoreUnavailableException} or {@link Retry.OutageException}.</li>
  * </ul>
  * The queue does not own the pool: close the {@link JedisPooled} yourself. Instances are thread-safe.
  */
@@ -47,14 +55,48 @@ public final class RedisShardQueue {
     /** Field naming the Redis set where completed task ids of an entry are recorded. */
     public static final String DONE_SET = "done_set";
 
-    /** XACK the entry; only if it was still pending, XADD its dead-letter copy. Returns 1 if it moved it. */
+    /**
+     * XACK and XDEL the entry; only if it was still pending, XADD its dead-letter copy (the dead-letter stream capped
+     * near {@code ARGV[3]} entries) and record its task ARGV[5] in the done set's dead set (KEYS[3], expiring after ARGV[4]
+     * seconds). Returns 1 if it moved it.
+     */
     private static final String DEAD_LETTER_SCRIPT = """
             if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 1 then
-              redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
+              redis.call('XDEL', KEYS[1], ARGV[2])
+              redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', unpack(ARGV, 6))
+              redis.call('SADD', KEYS[3], ARGV[5])
+              redis.call('EXPIRE', KEYS[3], ARGV[4])
               return 1
             end
             return 0
             """;
+    /** SADD the task to its done set (expiring after ARGV[4] s), then XACK and XDEL the entry. Returns SADD's answer. */
+    private static final String COMPLETE_SCRIPT = """
+            local first = redis.call('SADD', KEYS[2], ARGV[3])
+            redis.call('EXPIRE', KEYS[2], ARGV[4])
+            redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+            redis.call('XDEL', KEYS[1], ARGV[2])
+            return first
+            """;
+    /** XACK and XDEL an entry whose task is already done. */
+    private static final String ACK_DELETE_SCRIPT = """
+            redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+            return redis.call('XDEL', KEYS[1], ARGV[2])
+            """;
+    /**
+     * Renews a claim: only while ARGV[3] still holds the pending entry ARGV[2], XCLAIM it to itself with min-idle 0
+     * and JUSTID, which resets its idle time without counting a delivery. 1 if renewed, 0 if lost.
+     */
+    private static final String RENEW_SCRIPT = """
+            local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+            if #p == 0 or p[1][2] ~= ARGV[3] then return 0 end
+            redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'JUSTID')
+            return 1
+            """;
+    /** Suffix of the set that records the dead-lettered tasks of a done set. */
+    public static final String DEAD_SUFFIX = ":dead";
+    /** Dead-letter entries kept (approximately): the stream is trimmed beyond that. */
+    public static final long DEAD_LETTER_MAX = 10_000;
     private static final int LAG_PAGE = 1_000;
 
     private final JedisPooled jedis;
@@ -63,6 +105,8 @@ public final class RedisShardQueue {
     private final String deadLetterStream;
     private final int maxDeliveries;
     private final long claimIdleMillis;
+    private final Retry retry;
+    private final long doneTtlSeconds;
 
     /** A claimed entry: its stream id, its fields, and how many times it has been delivered (1 the first time). */
     public record Claim(String id, Map<String, String> fields, long deliveries) {
@@ -94,6 +138,37 @@ public final class RedisShardQueue {
         if (claimIdleMillis < 0) throw new IllegalArgumentException("claimIdleMillis must be >= 0, got " + claimIdleMillis);
         this.maxDeliveries = maxDeliveries;
         this.claimIdleMillis = claimIdleMillis;
+        this.retry = Retry.none();
+        this.doneTtlSeconds = DEFAULT_DONE_TTL.toSeconds();
+    }
+
+    private RedisShardQueue(RedisShardQueue q, Retry retry, long doneTtlSeconds) {
+        this.jedis = q.jedis;
+        this.stream = q.stream;
+        this.group = q.group;
+        this.deadLetterStream = q.deadLetterStream;
+        this.maxDeliveries = q.maxDeliveries;
+        this.claimIdleMillis = q.claimIdleMillis;
+        this.retry = Objects.requireNonNull(retry, "retry");
+        if (doneTtlSeconds < 1) throw new IllegalArgumentException("done-set TTL must be >= 1 s, got " + doneTtlSeconds);
+        this.doneTtlSeconds = doneTtlSeconds;
+    }
+
+    /** How long a done set (and its dead set) lives after its last change, unless {@link #forget} removes it first. */
+    public static final java.time.Duration DEFAULT_DONE_TTL = java.time.Duration.ofDays(7);
+
+    /** This queue with every operation retried on a lost connection, within the policy's outage budget. */
+    public RedisShardQueue withRetry(Retry r) {
+        return new RedisShardQueue(this, r, doneTtlSeconds);
+    }
+
+    /** This queue with done sets expiring {@code ttl} after their last change. */
+    public RedisShardQueue withDoneTtl(java.time.Duration ttl) {
+        return new RedisShardQueue(this, retry, ttl.toSeconds());
+    }
+
+    public long claimIdleMillis() {
+        return claimIdleMillis;
     }
 
     private static String requireName(String s, String what) {
@@ -192,11 +267,20 @@ public final class RedisShardQueue {
         Objects.requireNonNull(c, "claim");
         String doneSet = requireField(c, DONE_SET);
         String task = requireField(c, TASK);
-        return run("completing " + task, () -> {
-            boolean first = jedis.sadd(doneSet, task) == 1;
-            jedis.xack(stream, group, new StreamEntryID(c.id()));
-            return first;
-        });
+        return run("completing " + task, () -> ((Number) jedis.eval(COMPLETE_SCRIPT, List.of(stream, doneSet),
+                List.of(group, c.id(), task, Long.toString(doneTtlSeconds)))).longValue() == 1);
+    }
+
+    /**
+     * Renews {@code consumer}'s claim on {@code c} (its idle time starts again; no delivery is counted), so a live
+     * worker keeps a shard it works on for longer than the claim-idle time. False when the claim was lost (taken over
+     * after it sat idle, completed or dead-lettered): the worker may finish, its completion is counted at most once.
+     */
+    public boolean renew(Claim c, String consumer) {
+        Objects.requireNonNull(c, "claim");
+        requireName(consumer, "consumer");
+        return run("renewing " + c.task(), () -> ((Number) jedis.eval(RENEW_SCRIPT, List.of(stream),
+                List.of(group, c.id(), consumer))).longValue() == 1);
     }
 
     /**
@@ -278,10 +362,44 @@ public final class RedisShardQueue {
         return run("reading " + doneSet, () -> jedis.sismember(doneSet, task));
     }
 
+    /** The tasks of {@code doneSet} that were dead-lettered (O(dead), no scan of the dead-letter stream). */
+    public java.util.Set<String> deadTasks(String doneSet) {
+        return run("reading " + doneSet + DEAD_SUFFIX, () -> java.util.Set.copyOf(jedis.smembers(doneSet + DEAD_SUFFIX)));
+    }
+
+    /** The newest dead-letter entry of {@code task} (its fields, reason and deliveries included), if still kept. */
+    public Optional<Map<String, String>> deadLetter(String task) {
+        return run("reading dead letters", () -> {
+            String to = "+";
+            while (true) {
+                List<StreamEntry> page = jedis.xrevrange(deadLetterStream, to, "-", LAG_PAGE);
+                for (StreamEntry e : page) {
+                    if (task.equals(e.getFields().get(TASK))) return Optional.of(Map.copyOf(e.getFields()));
+                }
+                if (page.size() < LAG_PAGE) return Optional.empty();
+                to = "(" + page.get(page.size() - 1).getID();
+            }
+        });
+    }
+
+    /** Whether the entry {@code id} is still in the stream (not completed, dead-lettered or lost). */
+    public boolean inStream(String id) {
+        return run("looking up entry " + id, () -> !jedis.xrange(stream, id, id, 1).isEmpty());
+    }
+
+    /** Deletes a done set and its dead set once their results have been read. */
+    public void forget(String doneSet) {
+        run("deleting " + doneSet, () -> jedis.del(doneSet, doneSet + DEAD_SUFFIX));
+    }
+
     // ---------------------------------------------------------------------------------------------------------
 
     /** Runs one queue operation: a lost connection becomes {@link StoreUnavailableException}, a missing group a hint. */
     private <T> T run(String doing, Supplier<T> op) {
+        return retry.call(doing + " on stream '" + stream + "'", () -> runOnce(doing, op));
+    }
+
+    private <T> T runOnce(String doing, Supplier<T> op) {
         try {
             return op.get();
         } catch (JedisException e) {
@@ -337,7 +455,7 @@ public final class RedisShardQueue {
         String task = e.getFields().get(TASK);
         String doneSet = e.getFields().get(DONE_SET);
         if (task == null || doneSet == null || !jedis.sismember(doneSet, task)) return false;
-        jedis.xack(stream, group, e.getID());
+        jedis.eval(ACK_DELETE_SCRIPT, List.of(stream), List.of(group, e.getID().toString()));
         return true;
     }
 
@@ -347,14 +465,18 @@ public final class RedisShardQueue {
         dl.put("deliveries", Long.toString(deliveries));
         dl.put("original_id", id);
         dl.put("last_consumer", consumer);
-        List<String> args = new ArrayList<>(2 + 2 * dl.size());
+        String doneSet = fields.getOrDefault(DONE_SET, stream + ":orphans");
+        List<String> args = new ArrayList<>(5 + 2 * dl.size());
         args.add(group);
         args.add(id);
+        args.add(Long.toString(DEAD_LETTER_MAX));
+        args.add(Long.toString(doneTtlSeconds));
+        args.add(fields.getOrDefault(TASK, id));
         dl.forEach((k, v) -> {
             args.add(k);
             args.add(v);
         });
-        jedis.eval(DEAD_LETTER_SCRIPT, List.of(stream, deadLetterStream), args);
+        jedis.eval(DEAD_LETTER_SCRIPT, List.of(stream, deadLetterStream, doneSet + DEAD_SUFFIX), args);
     }
 
     private static String requireField(Claim c, String field) {

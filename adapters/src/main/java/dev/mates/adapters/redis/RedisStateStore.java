@@ -107,6 +107,53 @@ public final class RedisStateStore implements StateStore, AutoCloseable {
         return call("reading '" + k + "'", () -> Set.copyOf(jedis.smembers(k)));
     }
 
+    /** HSET only if the key does not exist, as one script. */
+    private static final String CREATE_SCRIPT = """
+            if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+            redis.call('HSET', KEYS[1], unpack(ARGV))
+            return 1
+            """;
+    /** SET key owner PX ttl when the key is free or already ours. */
+    private static final String LEASE_SCRIPT = """
+            local cur = redis.call('GET', KEYS[1])
+            if cur == false or cur == ARGV[1] then
+              redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+              return 1
+            end
+            return 0
+            """;
+    private static final String RELEASE_SCRIPT = """
+            if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+            return 0
+            """;
+
+    @Override
+    public boolean createIfAbsent(String key, Map<String, String> fields) {
+        Objects.requireNonNull(fields, "fields");
+        if (fields.isEmpty()) throw new IllegalArgumentException("createIfAbsent needs at least one field");
+        String k = prefix + key;
+        java.util.List<String> args = new java.util.ArrayList<>();
+        fields.forEach((f, v) -> {
+            args.add(f);
+            args.add(v);
+        });
+        return call("creating '" + k + "'", () -> ((Number) jedis.eval(CREATE_SCRIPT, java.util.List.of(k), args)).longValue() == 1);
+    }
+
+    @Override
+    public boolean lease(String key, String owner, long ttlMillis) {
+        if (ttlMillis < 1) throw new IllegalArgumentException("lease ttl must be >= 1 ms, got " + ttlMillis);
+        String k = prefix + key;
+        return call("taking the lease '" + k + "'", () -> ((Number) jedis.eval(LEASE_SCRIPT, java.util.List.of(k),
+                java.util.List.of(owner, Long.toString(ttlMillis)))).longValue() == 1);
+    }
+
+    @Override
+    public void release(String key, String owner) {
+        String k = prefix + key;
+        call("releasing the lease '" + k + "'", () -> jedis.eval(RELEASE_SCRIPT, java.util.List.of(k), java.util.List.of(owner)));
+    }
+
     /** One Redis call, its failure translated ({@link #translate}). */
     private <T> T call(String doing, Supplier<T> op) {
         try {

@@ -96,9 +96,82 @@ class RedisShardQueueTest {
         assertEquals(Optional.empty(), q.claim("w1", 50)); // blocking read that times out
         assertEquals(3, q.doneCount(doneSet(q)));
         assertEquals(0, q.pending());
-        assertEquals(3, q.length());
+        assertEquals(0, q.length(), "completed entries are deleted from the stream");
         assertEquals(0, q.lag());
         assertEquals(List.of(), q.deadLetters());
+        long ttl = jedis.ttl(doneSet(q));
+        assertTrue(ttl > 0 && ttl <= RedisShardQueue.DEFAULT_DONE_TTL.toSeconds(), "done set TTL " + ttl);
+        q.forget(doneSet(q));
+        assertEquals(0, q.doneCount(doneSet(q)));
+    }
+
+    @Test
+    void aRenewedClaimIsKeptPastTheIdleTimeWithoutCountingADelivery() throws Exception {
+        RedisShardQueue q = queue(3);
+        q.ensureGroup();
+        String id = enqueue(q, "long-shard");
+        Claim c = q.claim("worker-a", 0).orElseThrow();
+        long until = System.nanoTime() + 4 * IDLE * 1_000_000L;
+        while (System.nanoTime() < until) {
+            assertTrue(q.renew(c, "worker-a"));
+            assertEquals(Optional.empty(), q.claim("worker-b", 0), "a renewed claim is not taken over");
+            Thread.sleep(IDLE / 4);
+        }
+        var p = jedis.xpending(q.stream(), q.group(), XPendingParams.xPendingParams(new redis.clients.jedis.StreamEntryID(id),
+                new redis.clients.jedis.StreamEntryID(id), 1));
+        assertEquals(1, p.get(0).getDeliveredTimes(), "renewals count no delivery");
+        assertEquals("worker-a", p.get(0).getConsumerName());
+        // Without renewals the claim goes stale and is taken over; the old holder can no longer renew it.
+        letClaimsGoStale(q);
+        Claim b = q.claim("worker-b", 0).orElseThrow();
+        assertEquals(2, b.deliveries());
+        assertFalse(q.renew(c, "worker-a"));
+        assertTrue(q.renew(b, "worker-b"));
+        assertTrue(q.complete(b));
+        assertFalse(q.renew(b, "worker-b"), "a completed entry is not pending");
+    }
+
+    @Test
+    void deadLetteredTasksAreInTheDoneSetsDeadSetAndTheStreamIsCleared() throws Exception {
+        RedisShardQueue q = queue(1);
+        q.ensureGroup();
+        String id = enqueue(q, "bad");
+        assertTrue(q.inStream(id));
+        Claim c = q.claim("w", 0).orElseThrow();
+        q.fail(c, "cannot parse shard");
+        assertEquals(Set.of("bad"), q.deadTasks(doneSet(q)));
+        assertEquals("cannot parse shard", q.deadLetter("bad").orElseThrow().get("reason"));
+        assertEquals(Optional.empty(), q.deadLetter("never-dead"));
+        assertFalse(q.inStream(id), "a dead-lettered entry leaves the stream");
+        assertEquals(0, q.length());
+        assertTrue(jedis.ttl(doneSet(q) + RedisShardQueue.DEAD_SUFFIX) > 0);
+    }
+
+    @Test
+    void withRetryAnOperationRidesOutARedisRestart() throws Exception {
+        LocalRedis own = LocalRedis.start(0, null);
+        int port = own.port();
+        try (JedisPooled j = RedisStateStore.connect(own.uri())) {
+            RedisShardQueue plain = new RedisShardQueue(j, "s", "g", "s:dead", 3, IDLE);
+            RedisShardQueue q = plain.withRetry(dev.mates.engine.store.Retry.of(Duration.ofMillis(50),
+                    Duration.ofMillis(500), Duration.ofSeconds(30)));
+            q.ensureGroup();
+            own.stop();
+            assertThrows(StoreUnavailableException.class, plain::length, "without retries the outage is an error");
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            try {
+                Future<String> f = pool.submit(() -> q.enqueue(Map.of("task", "t", "done_set", "d")));
+                Thread.sleep(1_000);
+                assertFalse(f.isDone(), "still retrying while Redis is down");
+                own = LocalRedis.start(port, null);
+                assertTrue(f.get(30, TimeUnit.SECONDS).contains("-"));
+                assertEquals(1, q.length());
+            } finally {
+                pool.shutdownNow();
+            }
+        } finally {
+            own.stop();
+        }
     }
 
     @Test
@@ -320,7 +393,7 @@ class RedisShardQueueTest {
         q.complete(c0);
         assertEquals(1, q.pending());
         assertEquals(3, q.lag());
-        assertEquals(5, q.length());
+        assertEquals(4, q.length(), "the completed entry is deleted");
     }
 
     @Test

@@ -37,6 +37,43 @@ class RedisStateStoreTest {
     }
 
     @Test
+    void createIfAbsentCreatesOnceEvenWhenManyRace() throws Exception {
+        int racers = 8;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(racers);
+        try {
+            java.util.List<java.util.concurrent.Future<Boolean>> fs = new java.util.ArrayList<>();
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            for (int i = 0; i < racers; i++) {
+                String who = "creator-" + i;
+                fs.add(pool.submit(() -> {
+                    go.await();
+                    return store.createIfAbsent("run/race", Map.of("state", "PENDING", "by", who));
+                }));
+            }
+            go.countDown();
+            int created = 0;
+            for (var f : fs) created += f.get() ? 1 : 0;
+            assertEquals(1, created);
+            assertEquals(2, store.get("run/race").size(), "one creator's fields, not a mix");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void leasesHaveOneOwnerUntilReleasedOrExpired() throws Exception {
+        assertTrue(store.lease("lease/x", "a", 10_000));
+        assertTrue(store.lease("lease/x", "a", 10_000), "the owner renews");
+        org.junit.jupiter.api.Assertions.assertFalse(store.lease("lease/x", "b", 10_000));
+        store.release("lease/x", "b");
+        org.junit.jupiter.api.Assertions.assertFalse(store.lease("lease/x", "b", 10_000), "b cannot release a's lease");
+        store.release("lease/x", "a");
+        assertTrue(store.lease("lease/x", "b", 100));
+        Thread.sleep(250);
+        assertTrue(store.lease("lease/x", "a", 10_000), "free once expired");
+    }
+
+    @Test
     void missingKeyIsEmptyMap() {
         assertEquals(Map.of(), store.get("run/none"));
         store.put("run/none", Map.of());

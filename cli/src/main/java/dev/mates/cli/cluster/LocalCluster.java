@@ -1,6 +1,7 @@
 package dev.mates.cli.cluster;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mates.local.LocalRedis;
 import dev.mates.local.LocalS3;
@@ -27,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * The distributed system on one machine, on loopback: a real redis-server, S3Proxy as the S3 server, and the four
  * Quarkus services as separate JVMs (any number of prober and scorer processes). Ports from a base: trainer
  * base, probers base+1.., influence model base+5, scorers base+6.., S3 base+20, Redis base+21; each service's health and
- * metrics (management interface) on its port + 30.
+ * metrics (management interface) on its port + 30. {@link Options#onlyScorers()} starts the stores and the scorers alone.
  * {@link #stop()} (or JVM exit) stops everything it started.
  */
 public final class LocalCluster implements AutoCloseable {
@@ -41,16 +42,54 @@ public final class LocalCluster implements AutoCloseable {
     public static final String S3_SECRET_FILE = "s3-secret";
 
     /**
-     * @param dataRoots local folders the trainer may read pool, reference and held-out files from (empty: s3:// only)
-     * @param tls       mutual TLS on every gRPC port, with certificates from a throwaway CA in {@code <dir>/tls}
+     * @param dataRoots        local folders the trainer may read pool, reference and held-out files from (empty: s3:// only)
+     * @param tls              mutual TLS on every gRPC port, with certificates from a throwaway CA in {@code <dir>/tls}
+     * @param scorersOnly      only redis-server, S3Proxy and the scorers: no trainer, probers or influence model (what a
+     *                         scoring benchmark needs; {@code probers} is then ignored)
+     * @param scorerProperties extra system properties of every scorer (e.g. {@code mates.scorer.max-batch=1})
      */
     public record Options(Path dir, Path home, int portBase, int probers, int scorers, int scorerWorkers, String javaHeap,
-                          List<Path> dataRoots, boolean tls) {
+                          List<Path> dataRoots, boolean tls, boolean scorersOnly, Map<String, String> scorerProperties) {
+        public Options {
+            dataRoots = List.copyOf(dataRoots);
+            scorerProperties = Map.copyOf(scorerProperties);
+        }
+
+        public Options(Path dir, Path home, int portBase, int probers, int scorers, int scorerWorkers, String javaHeap,
+                       List<Path> dataRoots, boolean tls) {
+            this(dir, home, portBase, probers, scorers, scorerWorkers, javaHeap, dataRoots, tls, false, Map.of());
+        }
+
         public Options(Path dir, Path home, int portBase, int probers, int scorers, int scorerWorkers, String javaHeap) {
             this(dir, home, portBase, probers, scorers, scorerWorkers, javaHeap, List.of(), false);
         }
+
+        /** The same cluster without the trainer, the probers and the influence model. */
+        public Options onlyScorers() {
+            return new Options(dir, home, portBase, probers, scorers, scorerWorkers, javaHeap, dataRoots, tls, true, scorerProperties);
+        }
+
+        /** The same cluster with these extra scorer system properties. */
+        public Options withScorerProperties(Map<String, String> props) {
+            return new Options(dir, home, portBase, probers, scorers, scorerWorkers, javaHeap, dataRoots, tls, scorersOnly, props);
+        }
+
+        List<String> serviceJars() {
+            return scorersOnly ? List.of("scorer") : List.of("trainer", "oracle-prober", "influence-model", "scorer");
+        }
     }
 
+    /**
+     * One process of a running cluster, e.g. for a fault-injection test to kill ({@code handle().destroyForcibly()})
+     * or stop ({@code kill -STOP pid}).
+     *
+     * @param name           trainer, prober-0.., influence-model, scorer-0.., redis or s3
+     * @param managementPort health and metrics over HTTP (services), 0 for redis and s3
+     */
+    public record ClusterProcess(String name, long pid, int port, int managementPort, ProcessHandle handle) {}
+
+    /** The cluster's state in its folder while it runs (written once every service is ready, removed at stop). */
+    public static final String STATE_FILE = "cluster.json";
     /** The server certificate of every service (127.0.0.1, localhost) and the client certificate of the trainer and the CLI. */
     public static final String TLS_DIR = "tls";
 
@@ -62,9 +101,10 @@ public final class LocalCluster implements AutoCloseable {
     private final Thread hook = new Thread(this::stopQuietly, "mates-cluster-stop");
 
     /** Health and metrics (the Quarkus management interface) listen this far above a service's gRPC port. */
-    static final int MANAGEMENT_OFFSET = 30;
+    public static final int MANAGEMENT_OFFSET = 30;
 
-    private record Service(String name, int port, Process process, Path log) {
+    /** {@code jar}: the service module it runs; {@code props}: what {@link #restart} starts it with again. */
+    private record Service(String name, String jar, int port, Process process, Path log, Map<String, String> props) {
         int managementPort() {
             return port + MANAGEMENT_OFFSET;
         }
@@ -80,7 +120,7 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Starts everything and waits until every service is ready; on failure stops what started and says why. */
     public static LocalCluster start(Options o) {
-        for (String s : List.of("trainer", "oracle-prober", "influence-model", "scorer")) {
+        for (String s : o.serviceJars()) {
             if (!Files.isRegularFile(serviceJar(o.home, s))) {
                 throw new IllegalArgumentException("service " + s + " is not built (" + serviceJar(o.home, s) + " missing); "
                         + "build the services with: ./mvnw -B -DskipTests install");
@@ -116,18 +156,17 @@ public final class LocalCluster implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        List<String> proberAddrs = new ArrayList<>();
-        for (int i = 0; i < o.probers; i++) {
-            int port = o.portBase + 1 + i;
-            proberAddrs.add("127.0.0.1:" + port);
-            launch("oracle-prober", i, port, Map.of());
+        if (!o.scorersOnly) {
+            for (int i = 0; i < o.probers; i++) launch("prober-" + i, "oracle-prober", o.portBase + 1 + i, Map.of());
+            launch("influence-model", "influence-model", o.portBase + 5, Map.of());
         }
-        launch("influence-model", 0, o.portBase + 5, Map.of());
         for (int i = 0; i < o.scorers; i++) {
-            launch("scorer", i, o.portBase + 6 + i, Map.of("mates.scorer.workers", Integer.toString(o.scorerWorkers),
+            Map<String, String> props = new LinkedHashMap<>(Map.of("mates.scorer.workers", Integer.toString(o.scorerWorkers),
                     "mates.scorer.consumer", "local-scorer-" + i));
+            props.putAll(o.scorerProperties);
+            launch("scorer-" + i, "scorer", o.portBase + 6 + i, props);
         }
-        launch("trainer", 0, o.portBase, trainerProps());
+        if (!o.scorersOnly) launch("trainer", "trainer", o.portBase, trainerProps());
         for (Service s : services) awaitReady(s);
         writeState();
     }
@@ -145,7 +184,7 @@ public final class LocalCluster implements AutoCloseable {
         return m;
     }
 
-    private void launch(String service, int index, int port, Map<String, String> extra) {
+    private void launch(String name, String jar, int port, Map<String, String> extra) {
         Map<String, String> props = new LinkedHashMap<>();
         props.put("quarkus.http.port", Integer.toString(port));
         props.put("quarkus.http.host", "127.0.0.1");
@@ -170,8 +209,8 @@ public final class LocalCluster implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx" + o.javaHeap));
         props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");
-        cmd.add(serviceJar(o.home, service).toString());
-        Path log = o.dir.resolve("logs").resolve(service + (index > 0 ? "-" + index : "") + ".log");
+        cmd.add(serviceJar(o.home, jar).toString());
+        Path log = o.dir.resolve("logs").resolve(name + ".log");
         try {
             ProcessBuilder pb = new ProcessBuilder(cmd);
             // Credentials by environment, never on the command line (where `ps` shows them to every user).
@@ -179,9 +218,9 @@ public final class LocalCluster implements AutoCloseable {
             pb.environment().put("MATES_OBJECT_STORE_SECRET_KEY", secretKey);
             Process p = pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
                     .directory(o.dir.toFile()).start();
-            services.add(new Service(service + (index > 0 ? "-" + index : ""), port, p, log));
+            services.add(new Service(name, jar, port, p, log, Map.copyOf(extra)));
         } catch (IOException e) {
-            throw new IllegalStateException("cannot start " + service + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot start " + name + ": " + e.getMessage(), e);
         }
     }
 
@@ -195,32 +234,53 @@ public final class LocalCluster implements AutoCloseable {
             if (!s.process.isAlive()) {
                 throw new IllegalStateException(s.name + " exited with " + s.process.exitValue() + " while starting\n" + tail(s.log));
             }
-            try {
-                HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + s.managementPort() + "/q/health/ready").toURL().openConnection();
-                c.setConnectTimeout(1000);
-                c.setReadTimeout(5000);
-                if (c.getResponseCode() == 200) return;
-            } catch (IOException ignored) {
-                // not listening yet
-            }
+            if (readiness(s.managementPort(), 5000) == 200) return;
             sleep(300);
         }
         throw new IllegalStateException(s.name + " not ready on port " + s.port + " after 180 s\n" + tail(s.log));
     }
 
+    /**
+     * cluster.json: what `mates cluster status`, `cluster down` and the CLI's defaults (token, TLS, trainer address) read
+     * back: the supervisor's pid, the addresses, and every child process with its pid, ports and log.
+     */
+    /**
+     * The HTTP status of {@code GET /q/health/ready} on a service's management port (200 ready, 503 not ready), or -1
+     * when nothing answers within {@code timeoutMillis}.
+     */
+    public static int readiness(int managementPort, int timeoutMillis) {
+        try {
+            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + managementPort + "/q/health/ready").toURL().openConnection();
+            c.setConnectTimeout(Math.min(1000, timeoutMillis));
+            c.setReadTimeout(timeoutMillis);
+            try {
+                return c.getResponseCode();
+            } finally {
+                c.disconnect();
+            }
+        } catch (IOException e) {
+            return -1; // not listening (yet), or no answer in time
+        }
+    }
+
     private void writeState() {
         ObjectNode st = new ObjectMapper().createObjectNode();
         st.put("pid", ProcessHandle.current().pid());
-        st.put("trainer", trainerAddress());
+        if (!o.scorersOnly) st.put("trainer", trainerAddress());
         st.put("s3", s3.endpoint());
         st.put("redis", redis.uri());
         st.put("token_file", tokenFile().toString());
         st.put("tls", o.tls);
         if (o.tls) st.put("tls_client_dir", o.dir.resolve(TLS_DIR).resolve("client").toString());
-        ObjectNode svc = st.putObject("services");
-        for (Service s : services) svc.putObject(s.name).put("port", s.port).put("management_port", s.managementPort()).put("pid", s.process.pid()).put("log", s.log.toString());
+        ArrayNode procs = st.putArray("processes");
+        for (Service s : services) {
+            procs.addObject().put("name", s.name).put("pid", s.process.pid()).put("port", s.port)
+                    .put("management_port", s.managementPort()).put("log", s.log.toString());
+        }
+        procs.addObject().put("name", "redis").put("pid", redis.pid()).put("port", redis.port()).put("log", redis.logFile().toString());
+        procs.addObject().put("name", "s3").put("pid", s3.pid()).put("port", s3.port()).put("log", s3.logFile().toString());
         try {
-            Files.writeString(o.dir.resolve("cluster.json"), st.toPrettyString(), StandardCharsets.UTF_8);
+            Files.writeString(o.dir.resolve(STATE_FILE), st.toPrettyString(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -255,14 +315,31 @@ public final class LocalCluster implements AutoCloseable {
         return redis.uri();
     }
 
-    /** Service name → process, e.g. to kill one in a test. */
-    public Map<String, Process> processes() {
-        Map<String, Process> m = new LinkedHashMap<>();
-        for (Service s : services) m.put(s.name, s.process);
-        return m;
+    /** The scorers' gRPC addresses (127.0.0.1:port), scorer-0 first. */
+    public List<String> scorerAddresses() {
+        return services.stream().filter(s -> s.jar.equals("scorer")).map(s -> "127.0.0.1:" + s.port).toList();
     }
 
-    /** Starts a service again after it died (e.g. the trainer, to resume its runs). */
+    /** Every process of the cluster: the services in start order, then redis and s3. */
+    public List<ClusterProcess> processes() {
+        List<ClusterProcess> l = new ArrayList<>();
+        for (Service s : services) l.add(new ClusterProcess(s.name, s.process.pid(), s.port, s.managementPort(), s.process.toHandle()));
+        l.add(new ClusterProcess("redis", redis.pid(), redis.port(), 0, handle(redis.pid())));
+        l.add(new ClusterProcess("s3", s3.pid(), s3.port(), 0, handle(s3.pid())));
+        return l;
+    }
+
+    /** The process named {@code name} (see {@link ClusterProcess#name}). */
+    public ClusterProcess process(String name) {
+        return processes().stream().filter(p -> p.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no process " + name + " in this cluster"));
+    }
+
+    private static ProcessHandle handle(long pid) {
+        return ProcessHandle.of(pid).orElseThrow(() -> new IllegalStateException("process " + pid + " is gone"));
+    }
+
+    /** Starts a service again after it died (e.g. the trainer, to resume its runs), with the settings it had. */
     public void restart(String name) {
         Service old = services.stream().filter(s -> s.name.equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no service " + name));
@@ -276,10 +353,7 @@ public final class LocalCluster implements AutoCloseable {
         }
         services.remove(old);
         int before = services.size();
-        Map<String, String> extra = name.equals("trainer") ? trainerProps() : Map.of();
-        String service = name.replaceAll("-\\d+$", "");
-        int index = name.matches(".*-\\d+$") ? Integer.parseInt(name.substring(name.lastIndexOf('-') + 1)) : 0;
-        launch(service, index, old.port, extra);
+        launch(old.name, old.jar, old.port, old.props);
         awaitReady(services.get(before));
         writeState();
     }
@@ -312,7 +386,7 @@ public final class LocalCluster implements AutoCloseable {
         if (s3 != null) s3.stop();
         if (redis != null) redis.stop();
         try {
-            Files.deleteIfExists(o.dir.resolve("cluster.json"));
+            Files.deleteIfExists(o.dir.resolve(STATE_FILE));
         } catch (IOException ignored) {
             // best effort
         }

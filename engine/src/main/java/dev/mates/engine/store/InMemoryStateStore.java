@@ -9,6 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class InMemoryStateStore implements StateStore {
     private final Map<String, Map<String, String>> data = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> sets = new ConcurrentHashMap<>();
+    private record Lease(String owner, long expiresNanos) {}
+    private final Map<String, Lease> leases = new ConcurrentHashMap<>();
 
     @Override
     public void put(String key, Map<String, String> fields) {
@@ -37,5 +39,29 @@ public final class InMemoryStateStore implements StateStore {
     @Override
     public Set<String> members(String key) {
         return Set.copyOf(sets.getOrDefault(key, Set.of()));
+    }
+
+    @Override
+    public boolean createIfAbsent(String key, Map<String, String> fields) {
+        boolean[] created = {false};
+        data.computeIfAbsent(key, k -> {
+            created[0] = true;
+            return new LinkedHashMap<>(fields);
+        });
+        return created[0];
+    }
+
+    @Override
+    public boolean lease(String key, String owner, long ttlMillis) {
+        long now = System.nanoTime();
+        Lease mine = new Lease(owner, now + ttlMillis * 1_000_000L);
+        Lease after = leases.compute(key, (k, old) ->
+                old == null || old.owner.equals(owner) || old.expiresNanos - now <= 0 ? mine : old);
+        return after == mine;
+    }
+
+    @Override
+    public void release(String key, String owner) {
+        leases.computeIfPresent(key, (k, old) -> old.owner.equals(owner) ? null : old);
     }
 }

@@ -153,6 +153,21 @@ class PipelineResumeTest {
             public java.util.Set<String> members(String key) {
                 return inner.members(key);
             }
+
+            @Override
+            public boolean createIfAbsent(String key, Map<String, String> fields) {
+                return inner.createIfAbsent(key, fields);
+            }
+
+            @Override
+            public boolean lease(String key, String owner, long ttlMillis) {
+                return inner.lease(key, owner, ttlMillis);
+            }
+
+            @Override
+            public void release(String key, String owner) {
+                inner.release(key, owner);
+            }
         };
         assertThrows(IllegalStateException.class, () -> run(store, crashing, Listener.QUIET));
         assertTrue(store.exists(crashAt), "the journal object was written before the crash");

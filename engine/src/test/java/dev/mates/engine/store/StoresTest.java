@@ -33,4 +33,22 @@ class StoresTest {
         assertEquals(Map.of("phase", "warmup", "step", "10"), s.get("run:x"));
         assertEquals(Map.of(), s.get("run:y"));
     }
+
+    @Test
+    void createIfAbsentCreatesOnceAndLeasesHaveOneOwnerUntilTheyExpire() throws Exception {
+        InMemoryStateStore s = new InMemoryStateStore();
+        assertTrue(s.createIfAbsent("run:x", Map.of("state", "PENDING")));
+        assertFalse(s.createIfAbsent("run:x", Map.of("state", "OTHER")));
+        assertEquals(Map.of("state", "PENDING"), s.get("run:x"));
+
+        assertTrue(s.lease("owner:x", "a", 10_000));
+        assertTrue(s.lease("owner:x", "a", 10_000), "the owner renews");
+        assertFalse(s.lease("owner:x", "b", 10_000), "another owner is refused");
+        s.release("owner:x", "b"); // not b's: nothing happens
+        assertFalse(s.lease("owner:x", "b", 10_000));
+        s.release("owner:x", "a");
+        assertTrue(s.lease("owner:x", "b", 50), "free after release");
+        Thread.sleep(80);
+        assertTrue(s.lease("owner:x", "a", 10_000), "free after expiry");
+    }
 }
