@@ -93,6 +93,13 @@ public final class RedisShardQueue {
             redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'JUSTID')
             return 1
             """;
+    /** Gives a claim back: while ARGV[3] holds entry ARGV[2], sets its idle time to ARGV[4] ms so any consumer takes it over now. */
+    private static final String RELEASE_SCRIPT = """
+            local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+            if #p == 0 or p[1][2] ~= ARGV[3] then return 0 end
+            redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'IDLE', ARGV[4], 'JUSTID')
+            return 1
+            """;
     /** Suffix of the set that records the dead-lettered tasks of a done set. */
     public static final String DEAD_SUFFIX = ":dead";
     /** Dead-letter entries kept (approximately): the stream is trimmed beyond that. */
@@ -296,6 +303,18 @@ public final class RedisShardQueue {
                     reason == null || reason.isBlank() ? "failed" : reason);
             return null;
         });
+    }
+
+    /**
+     * Gives back a claim that {@code consumer} will not finish (a worker shutting down): the entry stays pending but
+     * counts as idle, so the next {@link #claim} of any consumer takes it over at once. No delivery is counted for
+     * the give-back itself. False when {@code consumer} no longer held it.
+     */
+    public boolean release(Claim c, String consumer) {
+        Objects.requireNonNull(c, "claim");
+        requireName(consumer, "consumer");
+        return run("releasing " + c.task(), () -> ((Number) jedis.eval(RELEASE_SCRIPT, List.of(stream),
+                List.of(group, c.id(), consumer, Long.toString(claimIdleMillis)))).longValue() == 1);
     }
 
     /** Entries delivered to the group and not yet acknowledged (XPENDING summary). */

@@ -132,6 +132,21 @@ class RedisShardQueueTest {
     }
 
     @Test
+    void aReleasedClaimIsTakenOverAtOnce() {
+        RedisShardQueue q = queue(3);
+        q.ensureGroup();
+        enqueue(q, "handed-back");
+        Claim a = q.claim("worker-a", 0).orElseThrow();
+        assertEquals(Optional.empty(), q.claim("worker-b", 0));
+        assertFalse(q.release(a, "worker-b"), "only the holder can give it back");
+        assertTrue(q.release(a, "worker-a"));
+        Claim b = q.claim("worker-b", 0).orElseThrow();
+        assertEquals(a.id(), b.id());
+        assertEquals(2, b.deliveries(), "the takeover is a delivery; the give-back is not");
+        assertTrue(q.complete(b));
+    }
+
+    @Test
     void deadLetteredTasksAreInTheDoneSetsDeadSetAndTheStreamIsCleared() throws Exception {
         RedisShardQueue q = queue(1);
         q.ensureGroup();

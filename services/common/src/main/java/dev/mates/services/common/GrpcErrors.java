@@ -39,7 +39,7 @@ public final class GrpcErrors {
         if (t instanceof RunArtifacts.MissingObjectException m) {
             return Status.NOT_FOUND.withDescription("object not found: " + m.key()).asRuntimeException();
         }
-        if (t instanceof StoreUnavailableException) {
+        if (dev.mates.engine.store.Retry.STORE_UNAVAILABLE.test(t)) { // also an outage that outlasted the retries
             return Status.UNAVAILABLE.withDescription(t.getMessage()).withCause(t).asRuntimeException();
         }
         if (t instanceof dev.mates.adapters.s3.S3ObjectStore.ObjectTooLargeException) {

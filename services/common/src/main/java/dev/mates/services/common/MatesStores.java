@@ -5,6 +5,8 @@ import dev.mates.adapters.redis.RedisStateStore;
 import dev.mates.adapters.s3.S3ObjectStore;
 import dev.mates.engine.store.ObjectStore;
 import dev.mates.engine.store.StateStore;
+import dev.mates.engine.store.Retry;
+import dev.mates.engine.store.RetryingStores;
 import dev.mates.engine.store.StoreUnavailableException;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.StartupEvent;
@@ -55,6 +57,16 @@ public class MatesStores {
     int maxDeliveries;
     @ConfigProperty(name = "mates.queue.claim-idle", defaultValue = "30s")
     Duration claimIdle;
+    /** How long a done set lives after its last change (the trainer deletes it once it has read the scores). */
+    @ConfigProperty(name = "mates.queue.done-ttl", defaultValue = "7d")
+    Duration doneTtl;
+    /** Store outages: the first wait, the cap on the wait, and how long one operation is retried before it fails. */
+    @ConfigProperty(name = "mates.retry.initial-backoff", defaultValue = "200ms")
+    Duration initialBackoff;
+    @ConfigProperty(name = "mates.retry.max-backoff", defaultValue = "5s")
+    Duration maxBackoff;
+    @ConfigProperty(name = "mates.retry.outage-budget", defaultValue = "2m")
+    Duration outageBudget;
 
     /** Every service uses the object store: without its credentials it stops at start-up, naming the setting. */
     void requireCredentials(@Observes @Priority(1) StartupEvent e) {
@@ -69,9 +81,35 @@ public class MatesStores {
         }
     }
 
+    /** The retry policy of every store call of this service; retries are logged, the first and then every tenth. */
     @Produces
     @Singleton
-    @Typed({S3ObjectStore.class, ObjectStore.class})
+    public Retry retry() {
+        return Retry.of(initialBackoff, maxBackoff, outageBudget).observedBy((op, attempt, wait, failure) -> {
+            if (attempt == 1 || attempt % 10 == 0) {
+                Log.warnf("%s failed (attempt %d), retrying in %d ms for up to %s: %s", op, attempt, wait,
+                        outageBudget, failure.getMessage());
+            }
+        });
+    }
+
+    /** The object store as the service uses it: S3, with store outages retried ({@link #retry}). */
+    @Produces
+    @Singleton
+    ObjectStore objects(S3ObjectStore s3, Retry retry) {
+        return RetryingStores.objects(s3, retry);
+    }
+
+    /** The state store as the service uses it: Redis, with store outages retried. */
+    @Produces
+    @Singleton
+    StateStore state(RedisStateStore redis, Retry retry) {
+        return RetryingStores.state(redis, retry);
+    }
+
+    @Produces
+    @Singleton
+    @Typed(S3ObjectStore.class)
     S3ObjectStore s3() {
         requireSet("mates.object-store.access-key", "MATES_OBJECT_STORE_ACCESS_KEY", accessKey);
         requireSet("mates.object-store.secret-key", "MATES_OBJECT_STORE_SECRET_KEY", secretKey);
@@ -101,15 +139,16 @@ public class MatesStores {
 
     @Produces
     @Singleton
-    @Typed({RedisStateStore.class, StateStore.class})
+    @Typed(RedisStateStore.class)
     RedisStateStore redisState(JedisPooled jedis) {
         return new RedisStateStore(jedis, redisUri, keyPrefix);
     }
 
     @Produces
     @Singleton
-    RedisShardQueue queue(JedisPooled jedis) {
-        RedisShardQueue q = new RedisShardQueue(jedis, stream, group, deadLetter, maxDeliveries, claimIdle.toMillis());
+    RedisShardQueue queue(JedisPooled jedis, Retry retry) {
+        RedisShardQueue q = new RedisShardQueue(jedis, stream, group, deadLetter, maxDeliveries, claimIdle.toMillis())
+                .withRetry(retry).withDoneTtl(doneTtl);
         try {
             q.ensureGroup();
         } catch (RuntimeException e) {

@@ -27,9 +27,15 @@ import dev.mates.proto.v1.PredictRequest;
 import dev.mates.proto.v1.ProbeRequest;
 import dev.mates.proto.v1.ProbeResult;
 import dev.mates.services.common.Protos;
+import dev.mates.engine.store.Retry;
 import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
@@ -57,10 +63,28 @@ final class RemoteRoles implements Roles {
     private final int shardSize;
     private final long scoreTimeoutMillis;
     private final Listener listener;
+    private final Retry rpc;
+    private final Deadlines deadlines;
+    private final long lostCheckMillis;
+
+    /** Per call kind, how long the trainer waits for an answer before it counts the peer as hung and retries. */
+    record Deadlines(Duration probe, Duration fit, Duration predict) {
+        io.grpc.Deadline forProbe() {
+            return io.grpc.Deadline.after(probe.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        io.grpc.Deadline forFit() {
+            return io.grpc.Deadline.after(fit.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        io.grpc.Deadline forPredict() {
+            return io.grpc.Deadline.after(predict.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
 
     RemoteRoles(RunConfig cfg, Tokenizer tokenizer, ObjectStore store, List<Channel> probers, int probeParallelism,
                 Channel influence, RedisShardQueue queue, String keyPrefix, int shardSize, long scoreTimeoutMillis,
-                Listener listener) {
+                long lostCheckMillis, Listener listener, Retry rpc, Deadlines deadlines) {
         this.cfg = cfg;
         this.tokenizer = tokenizer;
         this.local = new EmbeddedRoles(cfg, tokenizer, listener);
@@ -74,6 +98,9 @@ final class RemoteRoles implements Roles {
         this.shardSize = shardSize;
         this.scoreTimeoutMillis = scoreTimeoutMillis;
         this.listener = listener;
+        this.rpc = rpc;
+        this.deadlines = deadlines;
+        this.lostCheckMillis = lostCheckMillis;
     }
 
     @Override
@@ -96,37 +123,24 @@ final class RemoteRoles implements Roles {
         if (probes.isEmpty()) return out;
         int parts = Math.min(probeParallelism, probes.size());
         ExecutorService pool = Executors.newFixedThreadPool(parts);
+        BitSet answered = new BitSet(probes.size());
         try {
             List<CompletableFuture<Void>> futures = new ArrayList<>();
-            long[] done = {0};
             for (int p = 0; p < parts; p++) {
+                int part = p;
                 int from = (int) ((long) probes.size() * p / parts);
                 int to = (int) ((long) probes.size() * (p + 1) / parts);
-                // With more parts than channels (one dns:/// target over a headless Service), parts share a
-                // round_robin channel and each concurrent call lands on the next prober pod.
-                Channel ch = probers.get(p % probers.size());
                 futures.add(CompletableFuture.runAsync(() -> {
-                    ProbeRequest.Builder req = ProbeRequest.newBuilder().setRunId(stage.run()).setMethod(method)
-                            .setConfigRef(StorageLayout.configKey(stage.run()))
-                            .setTokenizerRef(StorageLayout.tokenizerKey(stage.run()))
-                            .setReferenceRef(StorageLayout.referenceKey(stage.run()))
-                            .setCheckpointRef(stage.checkpointKey());
-                    for (int i = from; i < to; i++) req.addDocuments(Protos.toProto(probes.get(i)));
-                    Iterator<ProbeResult> it = OracleProberGrpc.newBlockingStub(ch).probe(req.build());
-                    while (it.hasNext()) {
-                        ProbeResult r = it.next();
-                        int idx = from + r.getIndex();
-                        if (r.getIndex() < 0 || idx >= to || !probes.get(idx).id().equals(r.getDocumentId())) {
-                            throw new IllegalStateException("prober " + ch.authority() + " answered for document '"
-                                    + r.getDocumentId() + "' at index " + r.getIndex() + ", which it was not sent");
-                        }
-                        out[idx] = r.getInfluence();
-                        synchronized (done) {
-                            done[0]++;
-                            listener.progress("probing", done[0], probes.size(), "probes", method + " oracle, "
-                                    + parts + " prober(s)");
-                        }
-                    }
+                    int[] attempt = {0};
+                    // A part whose prober fails (UNAVAILABLE, or no answer by the deadline) is probed again, from its
+                    // start, on the next prober address; results of the failed attempt are overwritten.
+                    rpc.call("probing " + (to - from) + " documents of stage " + stage.stage(), () -> {
+                        // With more parts than channels (one dns:/// target over a headless Service), parts share a
+                        // round_robin channel and each concurrent call lands on the next prober pod.
+                        Channel ch = probers.get((part + attempt[0]++) % probers.size());
+                        probePart(probes, from, to, method, stage, ch, out, answered);
+                        return null;
+                    }, RemoteRoles::retryable, listener::cancelled);
                 }, pool));
             }
             for (CompletableFuture<Void> f : futures) f.join();
@@ -139,6 +153,42 @@ final class RemoteRoles implements Roles {
             if (Double.isNaN(out[i])) throw new IllegalStateException("no oracle result for probe '" + probes.get(i).id() + "'");
         }
         return out;
+    }
+
+    private void probePart(List<Document> probes, int from, int to, String method, Stage stage, Channel ch,
+                           double[] out, BitSet answered) {
+        ProbeRequest.Builder req = ProbeRequest.newBuilder().setRunId(stage.run()).setMethod(method)
+                .setConfigRef(StorageLayout.configKey(stage.run()))
+                .setTokenizerRef(StorageLayout.tokenizerKey(stage.run()))
+                .setReferenceRef(StorageLayout.referenceKey(stage.run()))
+                .setCheckpointRef(stage.checkpointKey());
+        for (int i = from; i < to; i++) req.addDocuments(Protos.toProto(probes.get(i)));
+        Iterator<ProbeResult> it = OracleProberGrpc.newBlockingStub(ch).withDeadline(deadlines.forProbe()).probe(req.build());
+        while (it.hasNext()) {
+            ProbeResult r = it.next();
+            int idx = from + r.getIndex();
+            if (r.getIndex() < 0 || idx >= to || !probes.get(idx).id().equals(r.getDocumentId())) {
+                throw new IllegalStateException("prober " + ch.authority() + " answered for document '"
+                        + r.getDocumentId() + "' at index " + r.getIndex() + ", which it was not sent");
+            }
+            synchronized (answered) {
+                out[idx] = r.getInfluence();
+                answered.set(idx);
+                listener.progress("probing", answered.cardinality(), probes.size(), "probes", method + " oracle, "
+                        + probers.size() + " prober address(es)");
+            }
+        }
+    }
+
+    /** Worth another try: the peer is away or did not answer in time (a hung peer), or its store was away. */
+    static boolean retryable(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof StatusRuntimeException s) {
+                Status.Code code = s.getStatus().getCode();
+                return code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
+            }
+        }
+        return Retry.STORE_UNAVAILABLE.test(t);
     }
 
     @Override
@@ -176,8 +226,12 @@ final class RemoteRoles implements Roles {
         public FitReport fit(List<Document> docs, double[] influence, long seed) {
             String labels = StorageLayout.labelsKey(stage.run(), stage.arm(), stage.stage());
             if (!store.exists(labels)) store.put(labels, RunArtifacts.labelsToJsonl(docs, influence));
-            FitResponse r = InfluenceModelGrpc.newBlockingStub(RemoteRoles.this.influence).fit(FitRequest.newBuilder()
-                    .setRunId(stage.run()).setLabelsRef(labels).setBackbone(backbone).setSeed(seed).setModelRef(modelKey).build());
+            FitRequest req = FitRequest.newBuilder().setRunId(stage.run()).setLabelsRef(labels).setBackbone(backbone)
+                    .setSeed(seed).setModelRef(modelKey).build();
+            // Fitting is deterministic under the seed and writes one key: a repeated fit is the same fit.
+            FitResponse r = rpc.call("fitting the influence model of stage " + stage.stage(), () -> InfluenceModelGrpc
+                    .newBlockingStub(RemoteRoles.this.influence).withDeadline(deadlines.forFit()).fit(req),
+                    RemoteRoles::retryable, listener::cancelled);
             return Protos.fromProto(r.getMetrics());
         }
 
@@ -185,8 +239,10 @@ final class RemoteRoles implements Roles {
         public double[] predict(List<Document> docs) {
             PredictRequest.Builder b = PredictRequest.newBuilder().setModelRef(modelKey).setBackbone(backbone);
             docs.forEach(d -> b.addDocuments(Protos.toProto(d)));
-            return InfluenceModelGrpc.newBlockingStub(RemoteRoles.this.influence).predict(b.build())
-                    .getScoresList().stream().mapToDouble(Double::doubleValue).toArray();
+            PredictRequest req = b.build();
+            return rpc.call("predicting " + docs.size() + " documents", () -> InfluenceModelGrpc
+                    .newBlockingStub(RemoteRoles.this.influence).withDeadline(deadlines.forPredict()).predict(req),
+                    RemoteRoles::retryable, listener::cancelled).getScoresList().stream().mapToDouble(Double::doubleValue).toArray();
         }
 
         @Override
@@ -206,6 +262,6 @@ final class RemoteRoles implements Roles {
             throw new IllegalArgumentException("the distributed scorer needs the stage's stored model, got " + model.getClass().getName());
         }
         return pool -> new QueueScoring(store, queue, keyPrefix, stage, m.modelKey, m.backbone, shardSize,
-                scoreTimeoutMillis, listener).score(pool);
+                scoreTimeoutMillis, lostCheckMillis, listener).score(pool);
     }
 }

@@ -28,6 +28,8 @@ final class RunEvents implements Listener {
     private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
     volatile boolean cancel;
     volatile boolean shutdown;
+    /** Another trainer took over the run's owner lease: this one stops without recording an end. */
+    volatile boolean fenced;
     private long lastProgressNanos;
     private long lastSteps;
 

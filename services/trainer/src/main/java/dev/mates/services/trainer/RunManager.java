@@ -8,6 +8,7 @@ import dev.mates.engine.pipeline.RunConfig;
 import dev.mates.engine.pipeline.StorageLayout;
 import dev.mates.engine.select.Selectors;
 import dev.mates.engine.store.ObjectStore;
+import dev.mates.engine.store.Retry;
 import dev.mates.engine.store.StateStore;
 import dev.mates.proto.v1.RunEvent;
 import dev.mates.proto.v1.RunState;
@@ -36,6 +37,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -46,6 +51,14 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  * {@link RemoteRoles}, records its state in the {@link RunRegistry}, publishes its progress through its
  * {@link RunEvents}, and on start-up resumes every run that was active when the previous trainer process died.
  * Errors are plain exceptions ({@link RunErrors}); {@link TrainerGrpcService} maps them to status codes.
+ *
+ * <p>One run trains at a time (the training engine trains one model per process); runs started or resumed while
+ * one runs wait in state QUEUED, first come first served, up to {@code mates.trainer.max-queued-runs}. A run is
+ * executed only by the trainer holding its owner lease (renewed while it runs), so two trainers never run the same
+ * run; a trainer that loses the lease stops the run without recording an end. A run found active at start-up after
+ * a crash is resumed, unless it crashed {@code mates.trainer.max-crashes} times in a row at the same place: then it
+ * ends FAILED. A store or peer outage is retried within {@code mates.retry.outage-budget}; past it the run ends
+ * FAILED with the reason, and the end is recorded even if the state store comes back only later.
  */
 @ApplicationScoped
 public class RunManager {
@@ -91,11 +104,39 @@ public class RunManager {
     Duration scoreTimeout;
     @ConfigProperty(name = "mates.trainer.resume-on-start", defaultValue = "true")
     boolean resumeOnStart;
-    /** Runs share the process's training engine, which trains one model at a time (docs/security.md, limits). */
-    @ConfigProperty(name = "mates.trainer.max-concurrent-runs", defaultValue = "1")
-    int maxConcurrentRuns;
+    /** Runs waiting (QUEUED) behind the one that trains; StartRun/ResumeRun beyond it get RESOURCE_EXHAUSTED. */
+    @ConfigProperty(name = "mates.trainer.max-queued-runs", defaultValue = "16")
+    int maxQueuedRuns;
+    /** The owner lease of a running run: renewed every third of it; another trainer may take the run once it lapses. */
+    @ConfigProperty(name = "mates.trainer.owner-lease", defaultValue = "30s")
+    Duration ownerLease;
+    /** A run that crashed its trainer this many times in a row at the same place ends FAILED instead of looping. */
+    @ConfigProperty(name = "mates.trainer.max-crashes", defaultValue = "3")
+    int maxCrashes;
+    /** How often scoring looks for shards that Redis lost (neither done nor queued) and enqueues them again. */
+    @ConfigProperty(name = "mates.trainer.lost-shard-check", defaultValue = "30s")
+    Duration lostShardCheck;
+    /** How long the trainer waits for each kind of call before it counts the peer as hung and retries. */
+    @ConfigProperty(name = "mates.trainer.deadline.probe", defaultValue = "10m")
+    Duration probeDeadline;
+    @ConfigProperty(name = "mates.trainer.deadline.fit", defaultValue = "30m")
+    Duration fitDeadline;
+    @ConfigProperty(name = "mates.trainer.deadline.predict", defaultValue = "2m")
+    Duration predictDeadline;
+    @Inject
+    Retry retry;
 
+    /** One run trains at a time: the training engine trains one model per process. */
+    static final int TRAINING_SLOTS = 1;
+    /** Identifies this trainer process in owner leases. */
+    private final String owner = System.getenv().getOrDefault("HOSTNAME", "trainer") + "-" + ProcessHandle.current().pid()
+            + "-" + UUID.randomUUID().toString().substring(0, 8);
     private final Map<String, RunEvents> running = new ConcurrentHashMap<>();
+    /** Runs waiting for the training slot, in arrival order. */
+    private final Map<String, Waiting> queued = new LinkedHashMap<>();
+    private ScheduledExecutorService leases;
+
+    private record Waiting(RunSpec spec, boolean resumed, RunEvents events) {}
     private final AtomicLong tokens = new AtomicLong();
     private final AtomicInteger currentStage = new AtomicInteger();
     private final List<Channels.Reloading> channels = new ArrayList<>();
@@ -107,33 +148,101 @@ public class RunManager {
         BearerToken token = BearerToken.of(auth.internalToken());
         for (String a : proberAddresses) probers.add(ClientInterceptors.intercept(channel(a), token));
         influence = ClientInterceptors.intercept(channel(influenceAddress), token);
+        leases = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "mates-run-leases");
+            t.setDaemon(true);
+            return t;
+        });
         meters.gauge("mates.trainer.runs.active", running, Map::size);
+        meters.gauge("mates.trainer.runs.queued", queued, q -> {
+            synchronized (this) {
+                return q.size();
+            }
+        });
         meters.more().counter("mates.trainer.tokens.trained", List.of(), tokens);
         meters.gauge("mates.trainer.stage", currentStage);
+        long every = Math.max(100, ownerLease.toMillis() / 3);
+        leases.scheduleAtFixedRate(this::renewLeases, every, every, TimeUnit.MILLISECONDS);
         if (!resumeOnStart) return;
+        // Adopts the runs nobody runs: at start-up, and then whenever a lease lapses (a trainer died, or this one
+        // restarted while its old lease was still running out).
+        leases.scheduleWithFixedDelay(this::adoptOrphans, 0, Math.max(200, ownerLease.toMillis()), TimeUnit.MILLISECONDS);
+    }
+
+    /** Every active run that no live trainer holds the lease of is resumed (or queued) here. */
+    void adoptOrphans() {
         java.util.Collection<String> active;
         try {
             active = registry.active();
         } catch (RuntimeException ex) {
-            Log.warnf("could not resume runs at start-up (Redis unavailable?): %s", ex.getMessage());
+            Log.debugf("cannot look for runs to resume (Redis unavailable?): %s", ex.getMessage());
             return;
         }
         for (String id : active) {
+            synchronized (this) {
+                if (running.containsKey(id) || queued.containsKey(id)) continue;
+            }
             // One run that cannot be resumed (e.g. its stored config is now out of bounds) does not stop the others.
             try {
+                if (!registry.lease(id, owner, ownerLease.toMillis())) continue; // a live trainer runs it
                 Map<String, String> st = state.get(StorageLayout.stateKey(id));
-                if (st.containsKey("spec")) {
-                    Log.infof("resuming run %s (was %s in phase %s)", id, st.get("state"), st.get("phase"));
-                    launch(id, RunSpec.fromJson(st.get("spec")), true);
+                if (!st.containsKey("spec")) {
+                    registry.release(id, owner);
+                    continue;
+                }
+                int crashes = registry.countCrash(id);
+                if (crashes > maxCrashes) {
+                    String why = "the trainer crashed " + crashes + " times in a row while running it at " + st.get("crash_at")
+                            + " (mates.trainer.max-crashes=" + maxCrashes + "); see the trainer's log, fix the cause, then ResumeRun";
+                    Log.errorf("run %s: %s", id, why);
+                    registry.markEnded(id, RunState.RUN_STATE_FAILED, why);
+                    registry.release(id, owner);
+                    continue;
+                }
+                Log.infof("resuming run %s (was %s in phase %s%s)", id, st.get("state"), st.get("phase"),
+                        crashes > 0 ? ", after crash " + crashes + " of at most " + maxCrashes + " in a row" : "");
+                synchronized (this) {
+                    admit(id, RunSpec.fromJson(st.get("spec")), true);
                 }
             } catch (RuntimeException ex) {
                 Log.errorf("run %s cannot be resumed: %s", id, ex.getMessage());
                 try {
                     registry.markEnded(id, RunState.RUN_STATE_FAILED, "cannot be resumed: " + ex.getMessage());
+                    registry.release(id, owner);
                 } catch (RuntimeException again) {
                     Log.warnf("could not mark run %s failed: %s", id, again.getMessage());
                 }
             }
+        }
+    }
+
+    /**
+     * Renews the owner lease of every run this trainer holds, running or queued. A run whose lease another trainer
+     * took (this one was presumed dead) is dropped here: stopped if running, without recording an end.
+     */
+    private void renewLeases() {
+        List<String> mine;
+        synchronized (this) {
+            mine = new ArrayList<>(running.keySet());
+            mine.addAll(queued.keySet());
+        }
+        for (String id : mine) {
+            try {
+                if (registry.lease(id, owner, ownerLease.toMillis())) continue;
+            } catch (RuntimeException e) {
+                continue; // Redis away: renewed (or re-taken, if still free) once it is back
+            }
+            Log.errorf("run %s: another trainer took over its owner lease; dropping it here", id);
+            Waiting w;
+            synchronized (this) {
+                w = queued.remove(id);
+            }
+            RunEvents h = running.get(id);
+            if (h != null) {
+                h.fenced = true;
+                h.cancel = true;
+            }
+            if (w != null) w.events().end(status(id));
         }
     }
 
@@ -156,15 +265,25 @@ public class RunManager {
     }
 
     void stop(@Observes ShutdownEvent e) {
-        // Graceful stop: runs stop at their next step but stay active, so the next trainer resumes them.
+        // Graceful stop: runs stop at their next step but stay active, so the next trainer resumes them (queued
+        // runs too: they are in the active set).
         running.values().forEach(h -> {
             h.shutdown = true;
             h.cancel = true;
+            try {
+                registry.markInterrupted(h.id);
+            } catch (RuntimeException ex) {
+                Log.warnf("could not mark run %s as interrupted (the next trainer counts it as a crash): %s", h.id, ex.getMessage());
+            }
         });
+        synchronized (this) {
+            queued.clear();
+        }
+        if (leases != null) leases.shutdownNow();
         channels.forEach(Channels.Reloading::close);
     }
 
-    /** Synchronized with {@link #resume} and {@link #launch}: the capacity check and the launch are one step. */
+    /** Synchronized with {@link #resume} and the end of a run: the queue and the launch are one step. */
     synchronized RunStatus startRun(StartRunRequest r) {
         String id = r.getRunId().isEmpty() ? "run-" + UUID.randomUUID().toString().substring(0, 8) : r.getRunId();
         if (!Refs.RUN_ID.matcher(id).matches()) {
@@ -176,17 +295,25 @@ public class RunManager {
         checkInputs(spec); // as are data this trainer may not read: nothing is opened before this
         checkCapacity(id);
         registry.create(id, spec);
-        return launch(id, spec, false);
+        if (!registry.lease(id, owner, ownerLease.toMillis())) throw new RunErrors.RunExists(id); // another trainer took it first
+        return admit(id, spec, false);
     }
 
     synchronized RunStatus resume(String id) {
         RunState s = registry.stateOf(id);
-        if (running.containsKey(id)) throw new RunErrors.WrongState("run " + id + " is running");
+        if (running.containsKey(id) || queued.containsKey(id)) {
+            throw new RunErrors.WrongState("run " + id + " is " + (running.containsKey(id) ? "running" : "queued") + " here");
+        }
         if (s == RunState.RUN_STATE_SUCCEEDED) throw new RunErrors.WrongState("run " + id + " already succeeded");
         RunSpec spec = registry.spec(id);
         checkInputs(spec);
         checkCapacity(id);
-        return launch(id, spec, true);
+        if (!registry.lease(id, owner, ownerLease.toMillis())) {
+            throw new RunErrors.WrongState("run " + id + " is running on another trainer (it holds the run's owner lease);"
+                    + " cancel it there, or wait " + ownerLease.toSeconds() + " s after that trainer died");
+        }
+        registry.clearCrashes(id);
+        return admit(id, spec, true);
     }
 
     private void checkInputs(RunSpec spec) {
@@ -196,14 +323,56 @@ public class RunManager {
     }
 
     private void checkCapacity(String id) {
-        if (running.size() >= maxConcurrentRuns && !running.containsKey(id)) {
-            throw new RunErrors.Busy("this trainer is running " + running.size() + " run(s), its limit "
-                    + "(mates.trainer.max-concurrent-runs=" + maxConcurrentRuns + "); wait for one to end or cancel one");
+        if (running.size() >= TRAINING_SLOTS && queued.size() >= maxQueuedRuns && !queued.containsKey(id)) {
+            throw new RunErrors.Busy("this trainer runs a run and " + queued.size() + " more wait, its limit "
+                    + "(mates.trainer.max-queued-runs=" + maxQueuedRuns + "); wait for one to end or cancel one");
+        }
+    }
+
+    /**
+     * Starts the run now if the training slot is free, else queues it (state QUEUED). The caller holds the run's
+     * owner lease (renewed from then on while the run is running or queued here) and this object's lock.
+     */
+    private RunStatus admit(String id, RunSpec spec, boolean resumed) {
+        if (running.containsKey(id) || queued.containsKey(id)) return status(id);
+        RunEvents h = events(id, spec);
+        if (running.size() < TRAINING_SLOTS && queued.isEmpty()) return launch(id, spec, resumed, h);
+        queued.put(id, new Waiting(spec, resumed, h));
+        registry.markQueued(id);
+        Log.infof("run %s queued behind %d run(s)", id, running.size() + queued.size() - 1);
+        return status(id);
+    }
+
+    /** A run ended: the next queued run starts. */
+    private synchronized void startNext() {
+        while (running.size() < TRAINING_SLOTS && !queued.isEmpty()) {
+            var it = queued.entrySet().iterator();
+            var next = it.next();
+            it.remove();
+            try {
+                launch(next.getKey(), next.getValue().spec(), next.getValue().resumed(), next.getValue().events());
+            } catch (RuntimeException e) {
+                Log.errorf("queued run %s could not start: %s", next.getKey(), e.getMessage());
+                endRecorded(next.getKey(), RunState.RUN_STATE_FAILED, "could not start: " + e.getMessage());
+                next.getValue().events().end(RunStatus.newBuilder().setRunId(next.getKey()).setState(RunState.RUN_STATE_FAILED)
+                        .setError(e.getMessage()).build());
+            }
         }
     }
 
     RunStatus cancel(String id) {
         RunState s = registry.stateOf(id);
+        Waiting w;
+        synchronized (this) {
+            w = queued.remove(id);
+        }
+        if (w != null) {
+            endRecorded(id, RunState.RUN_STATE_CANCELLED, "");
+            registry.release(id, owner);
+            RunStatus st = status(id);
+            w.events().end(st);
+            return st;
+        }
         RunEvents h = running.get(id);
         if (h == null) throw new RunErrors.WrongState("run " + id + " is not running here (state " + s.name() + ")");
         h.cancel = true;
@@ -226,10 +395,16 @@ public class RunManager {
     /** Subscribes to a run's events; returns null when the run is not running in this process. */
     Runnable watch(String id, Consumer<RunEvent> sink, Runnable onEnd) {
         registry.get(id);
-        RunEvents h = running.get(id);
+        RunEvents h;
+        synchronized (this) {
+            h = running.get(id);
+            if (h == null && queued.containsKey(id)) h = queued.get(id).events();
+        }
         if (h == null) return null;
         Runnable unsubscribe = h.subscribe(new RunEvents.Watcher(sink, onEnd));
-        if (!running.containsKey(id)) onEnd.run(); // ended between the lookup and the subscription
+        synchronized (this) {
+            if (!running.containsKey(id) && !queued.containsKey(id)) onEnd.run(); // ended between the lookup and the subscription
+        }
         return unsubscribe;
     }
 
@@ -237,14 +412,23 @@ public class RunManager {
         return RunConfig.load(null, spec.quick(), new LinkedHashMap<>(spec.config()));
     }
 
-    private synchronized RunStatus launch(String id, RunSpec spec, boolean resumed) {
-        if (running.containsKey(id)) return status(id);
+    private RunEvents events(String id, RunSpec spec) {
         RunConfig cfg = config(spec);
-        RunEvents h = new RunEvents(id, (long) cfg.getInt("train.batch_size") * cfg.getInt("model.context"),
+        return new RunEvents(id, (long) cfg.getInt("train.batch_size") * cfg.getInt("model.context"),
                 () -> status(id), tokens, currentStage);
+    }
+
+    /** Starts the run's thread (its owner lease is held). */
+    private RunStatus launch(String id, RunSpec spec, boolean resumed, RunEvents h) {
         running.put(id, h);
         registry.markRunning(id, resumed);
-        Thread t = new Thread(() -> execute(h, spec), "mates-run-" + id);
+        Thread t = new Thread(() -> {
+            try {
+                execute(h, spec);
+            } finally {
+                startNext();
+            }
+        }, "mates-run-" + id);
         t.setDaemon(true);
         t.start();
         return status(id);
@@ -261,8 +445,10 @@ public class RunManager {
             MatesRun.Request req = new MatesRun.Request(id, cfg, inputs.fetch(spec.pool(), dir, "pool", downloaded),
                     inputs.fetch(spec.reference(), dir, "reference", downloaded), inputs.fetch(spec.heldout(), dir, "heldout", downloaded),
                     spec.selector(), spec.baseline(), dir, true);
+            RemoteRoles.Deadlines deadlines = new RemoteRoles.Deadlines(probeDeadline, fitDeadline, predictDeadline);
             MatesRun.execute(req, objects, state, in -> new RemoteRoles(cfg, in.tokenizer(), objects, probers,
-                    probeParallelism, influence, queue, prefix, shardSize, scoreTimeout.toMillis(), h), h);
+                    probeParallelism, influence, queue, prefix, shardSize, scoreTimeout.toMillis(), lostShardCheck.toMillis(),
+                    h, retry, deadlines), h);
             registry.reportWritten(id, objects.ref(StorageLayout.reportKey(id)));
             end = RunState.RUN_STATE_SUCCEEDED;
         } catch (Pipeline.CancelledException e) {
@@ -273,10 +459,13 @@ public class RunManager {
             error = e.getClass().getSimpleName() + ": " + e.getMessage();
         }
         inputs.cleanUp(workDir().resolve(id)); // downloaded inputs are fetched again by a resume
-        try {
-            if (!h.shutdown) registry.markEnded(id, end, error);
-        } catch (RuntimeException e) {
-            Log.warnf("could not record the end of run %s: %s", id, e.getMessage());
+        if (!h.shutdown && !h.fenced) endRecorded(id, end, error);
+        if (!h.fenced) {
+            try {
+                registry.release(id, owner);
+            } catch (RuntimeException e) {
+                Log.warnf("could not release the owner lease of run %s (it lapses in %s): %s", id, ownerLease, e.getMessage());
+            }
         }
         running.remove(id);
         RunStatus last;
@@ -286,5 +475,28 @@ public class RunManager {
             last = RunStatus.newBuilder().setRunId(id).setState(end).setError(error).build();
         }
         h.end(last);
+    }
+
+    /**
+     * Records the end of a run. The state store calls retry within the outage budget; if the store is still away,
+     * the end is recorded in the background as soon as it is back, so a run never stays RUNNING with nothing
+     * running it while this trainer lives.
+     */
+    private void endRecorded(String id, RunState end, String error) {
+        try {
+            registry.markEnded(id, end, error);
+        } catch (RuntimeException e) {
+            Log.warnf("could not record the end of run %s yet (%s); trying again in the background", id, e.getMessage());
+            ScheduledFuture<?>[] task = new ScheduledFuture<?>[1];
+            task[0] = leases.scheduleWithFixedDelay(() -> {
+                try {
+                    registry.markEnded(id, end, error);
+                    Log.infof("recorded the end of run %s (%s)", id, end);
+                    task[0].cancel(false);
+                } catch (RuntimeException again) {
+                    // still away
+                }
+            }, 10, 10, TimeUnit.SECONDS);
+        }
     }
 }

@@ -9,6 +9,7 @@ import jakarta.inject.Inject;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * The runs this deployment knows, in the state store ({@link StorageLayout}): each run's hash (state, phase, arm,
@@ -20,11 +21,58 @@ public class RunRegistry {
     @Inject
     StateStore state;
 
-    /** Records a new run as PENDING with its spec; {@link RunErrors.RunExists} when the id is taken. */
+    /**
+     * Records a new run as PENDING with its spec, atomically: of two StartRuns with one id exactly one creates it,
+     * the other gets {@link RunErrors.RunExists}. A creation retried after a lost answer recognises its own nonce.
+     */
     void create(String id, RunSpec spec) {
-        if (!state.get(StorageLayout.stateKey(id)).isEmpty()) throw new RunErrors.RunExists(id);
-        state.put(StorageLayout.stateKey(id), Map.of("state", RunState.RUN_STATE_PENDING.name(), "spec", spec.toJson(),
-                "resumes", "0", "error", ""));
+        String nonce = UUID.randomUUID().toString();
+        boolean created = state.createIfAbsent(StorageLayout.stateKey(id), Map.of("state", RunState.RUN_STATE_PENDING.name(),
+                "spec", spec.toJson(), "resumes", "0", "error", "", "created_by", nonce));
+        if (!created && !nonce.equals(state.get(StorageLayout.stateKey(id)).get("created_by"))) throw new RunErrors.RunExists(id);
+    }
+
+    /** The key of the run's owner lease: the trainer that executes the run holds it. */
+    static String ownerKey(String id) {
+        return StorageLayout.stateKey(id) + ":owner";
+    }
+
+    /** Takes or renews the run's owner lease for {@code owner}; false when another trainer holds it. */
+    boolean lease(String id, String owner, long ttlMillis) {
+        return state.lease(ownerKey(id), owner, ttlMillis);
+    }
+
+    void release(String id, String owner) {
+        state.release(ownerKey(id), owner);
+    }
+
+    /** Waiting for the trainer to finish the runs before it; active, so a restarted trainer queues it again. */
+    void markQueued(String id) {
+        state.put(StorageLayout.stateKey(id), Map.of("state", RunState.RUN_STATE_QUEUED.name(), "error", ""));
+        state.add(StorageLayout.activeRunsKey(), id);
+    }
+
+    /** The trainer stopped gracefully while the run was running: it resumes without counting a crash. */
+    void markInterrupted(String id) {
+        state.put(StorageLayout.stateKey(id), Map.of("stopped_by", "shutdown"));
+    }
+
+    /**
+     * A trainer found the run active at start-up. Unless its last trainer stopped gracefully, that is a crash; crashes
+     * at the same position (arm, stage, phase) in a row are counted. Returns the count (0: not a crash).
+     */
+    int countCrash(String id) {
+        Map<String, String> st = get(id);
+        if (!RunState.RUN_STATE_RUNNING.name().equals(st.get("state")) || "shutdown".equals(st.get("stopped_by"))) return 0;
+        String at = st.getOrDefault("arm", "") + "/" + st.getOrDefault("stage", "0") + "/" + st.getOrDefault("phase", "");
+        int crashes = at.equals(st.get("crash_at")) ? Integer.parseInt(st.getOrDefault("crashes", "0")) + 1 : 1;
+        state.put(StorageLayout.stateKey(id), Map.of("crashes", Integer.toString(crashes), "crash_at", at));
+        return crashes;
+    }
+
+    /** A person resumed the run: earlier crashes no longer count against it. */
+    void clearCrashes(String id) {
+        state.put(StorageLayout.stateKey(id), Map.of("crashes", "0", "crash_at", ""));
     }
 
     /** The run's hash; {@link RunErrors.NoSuchRun} when there is none. */
@@ -44,7 +92,8 @@ public class RunRegistry {
 
     /** Marks the run RUNNING (counting a resume) and active, so a restarted trainer picks it up. */
     void markRunning(String id, boolean resumed) {
-        Map<String, String> fields = new HashMap<>(Map.of("state", RunState.RUN_STATE_RUNNING.name(), "error", ""));
+        Map<String, String> fields = new HashMap<>(Map.of("state", RunState.RUN_STATE_RUNNING.name(), "error", "",
+                "stopped_by", ""));
         if (resumed) {
             int resumes = Integer.parseInt(get(id).getOrDefault("resumes", "0")) + 1;
             fields.put("resumes", Integer.toString(resumes));

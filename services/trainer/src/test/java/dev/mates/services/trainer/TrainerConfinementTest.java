@@ -166,72 +166,71 @@ class TrainerConfinementTest {
                 () -> trainer.getRun(GetRunRequest.newBuilder().setRunId(id).build())).getStatus().getCode());
     }
 
+    /**
+     * Runs submitted at the same moment: one trains, the other waits QUEUED (visible in GetRun and WatchRun) and
+     * starts when the first ends; a queued run can be cancelled; beyond mates.trainer.max-queued-runs (2 in tests)
+     * StartRun is RESOURCE_EXHAUSTED. (The runs fail at probing, as no prober runs in this test; they are
+     * cancelled long before.)
+     */
     @Test
-    void twoRunsStartedAtTheSameMomentDoNotBothRun() throws Exception {
-        String a = "race-a-" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);
-        String b = a.replace("race-a-", "race-b-");
+    void runsSubmittedTogetherQueueAndStartInTurn() throws Exception {
+        String a = "queue-a-" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);
+        String b = a.replace("queue-a-", "queue-b-");
+        String c = a.replace("queue-a-", "queue-c-");
+        String d = a.replace("queue-a-", "queue-d-");
         java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
         java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
-        List<java.util.concurrent.Future<Status.Code>> calls = new java.util.ArrayList<>();
+        List<java.util.concurrent.Future<RunState>> calls = new java.util.ArrayList<>();
         for (String id : List.of(a, b)) {
             calls.add(two.submit(() -> {
                 go.await();
-                try {
-                    trainer.startRun(StartRunRequest.newBuilder().setRunId(id).setQuick(true).build());
-                    return Status.Code.OK;
-                } catch (StatusRuntimeException e) {
-                    return e.getStatus().getCode();
-                }
+                return trainer.startRun(StartRunRequest.newBuilder().setRunId(id).setQuick(true).build()).getState();
             }));
         }
         go.countDown();
-        List<Status.Code> codes = new java.util.ArrayList<>();
-        for (var c : calls) codes.add(c.get(60, java.util.concurrent.TimeUnit.SECONDS));
+        List<RunState> states = new java.util.ArrayList<>();
+        for (var f : calls) states.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
         two.shutdown();
         try {
-            assertEquals(1, codes.stream().filter(c -> c == Status.Code.OK).count(), codes.toString());
-            assertEquals(1, codes.stream().filter(c -> c == Status.Code.RESOURCE_EXHAUSTED).count(), codes.toString());
+            assertEquals(java.util.Set.of(RunState.RUN_STATE_RUNNING, RunState.RUN_STATE_QUEUED), java.util.Set.copyOf(states),
+                    states.toString());
+            String first = states.get(0) == RunState.RUN_STATE_RUNNING ? a : b;
+            String second = first.equals(a) ? b : a;
+            assertEquals(RunState.RUN_STATE_QUEUED, state(second));
+            var watch = trainer.watchRun(dev.mates.proto.v1.WatchRunRequest.newBuilder().setRunId(second).build());
+            assertEquals(RunState.RUN_STATE_QUEUED, watch.next().getStatus().getState(), "WatchRun shows the queued state");
+
+            assertEquals(RunState.RUN_STATE_QUEUED, trainer.startRun(StartRunRequest.newBuilder().setRunId(c).setQuick(true).build()).getState());
+            StatusRuntimeException full = assertThrows(StatusRuntimeException.class,
+                    () -> trainer.startRun(StartRunRequest.newBuilder().setRunId(d).setQuick(true).build()));
+            assertEquals(Status.Code.RESOURCE_EXHAUSTED, full.getStatus().getCode(), full.getStatus().toString());
+            assertTrue(full.getStatus().getDescription().contains("mates.trainer.max-queued-runs"), full.getStatus().getDescription());
+
+            assertEquals(RunState.RUN_STATE_CANCELLED, trainer.cancelRun(CancelRunRequest.newBuilder().setRunId(c).build()).getState(),
+                    "a queued run is cancelled at once");
+            trainer.cancelRun(CancelRunRequest.newBuilder().setRunId(first).build());
+            await("the queued run starts once the first has ended").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> state(second) != RunState.RUN_STATE_QUEUED);
+            assertTrue(java.util.Set.of(RunState.RUN_STATE_CANCELLED, RunState.RUN_STATE_FAILED).contains(state(first)), state(first).name());
+            assertTrue(java.util.Set.of(RunState.RUN_STATE_RUNNING, RunState.RUN_STATE_FAILED).contains(state(second)), state(second).name());
         } finally {
-            for (String id : List.of(a, b)) {
+            for (String id : List.of(a, b, c)) {
                 try {
                     trainer.cancelRun(CancelRunRequest.newBuilder().setRunId(id).build());
                 } catch (StatusRuntimeException notRunning) {
-                    // the refused one never ran
+                    // ended already
                 }
             }
             for (String id : List.of(a, b)) {
-                await("run " + id + " is not running").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
-                        .until(() -> {
-                            try {
-                                RunState st = trainer.getRun(GetRunRequest.newBuilder().setRunId(id).build()).getState();
-                                return st != RunState.RUN_STATE_RUNNING && st != RunState.RUN_STATE_PENDING;
-                            } catch (StatusRuntimeException e) {
-                                return e.getStatus().getCode() == Status.Code.NOT_FOUND;
-                            }
-                        });
+                await("run " + id + " ends").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> !java.util.Set.of(RunState.RUN_STATE_RUNNING, RunState.RUN_STATE_PENDING,
+                                RunState.RUN_STATE_QUEUED).contains(state(id)));
             }
         }
     }
 
-    @Test
-    void aSecondConcurrentRunIsResourceExhausted() {
-        String first = "busy-" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);
-        trainer.startRun(StartRunRequest.newBuilder().setRunId(first).setQuick(true).build()); // the demo: runs a while
-        try {
-            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> trainer.startRun(
-                    StartRunRequest.newBuilder().setRunId(first + "-2").setQuick(true).build()));
-            assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getStatus().toString());
-            assertTrue(e.getStatus().getDescription().contains("mates.trainer.max-concurrent-runs"), e.getStatus().getDescription());
-        } finally {
-            try {
-                trainer.cancelRun(CancelRunRequest.newBuilder().setRunId(first).build());
-            } catch (StatusRuntimeException ended) {
-                // it may have failed already (no probers in this test)
-            }
-            await("run " + first + " ends").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> trainer.getRun(GetRunRequest.newBuilder().setRunId(first).build()),
-                            (RunStatus s) -> s.getState() != RunState.RUN_STATE_RUNNING && s.getState() != RunState.RUN_STATE_PENDING);
-        }
+    private RunState state(String id) {
+        return trainer.getRun(GetRunRequest.newBuilder().setRunId(id).build()).getState();
     }
 
     @Test
