@@ -222,7 +222,7 @@ class HelmChartTest {
      */
     @ParameterizedTest
     @ValueSource(strings = {"probe", "managementEnv", "serviceMonitor", "prometheusRule", "trainerOpen", "trainerAnyPod", "minioRoot", "redisDefaultUser",
-            "redisDangerous"})
+            "redisDangerous", "redisEvicts", "redisUnbounded"})
     void portPolicyAndStoreRulesCatchBreakage(String breakage) {
         String text = template().set("serviceMonitor.enabled", "true").call();
         ManifestRules.Expect expect = new ManifestRules.Expect("helm " + breakage, false, true, "hpa", stream, group, true);
@@ -237,6 +237,8 @@ class HelmChartTest {
             case "trainerAnyPod" -> text.replaceFirst("mates.dev/trainer-client: \"true\"", "app.kubernetes.io/part-of: mates");
             case "minioRoot" -> text.replaceAll("(- name: MATES_OBJECT_STORE_(ACCESS|SECRET)_KEY\n +valueFrom:\n +secretKeyRef:\n +name: )mates-object-store-user", "$1mates-object-store");
             case "redisDefaultUser" -> text.replaceFirst("(- --user\n +- default\n +- )\"off\"", "$1\"on\"");
+            case "redisEvicts" -> text.replaceFirst("(- --maxmemory-policy\n +- )noeviction", "$1allkeys-lru");
+            case "redisUnbounded" -> text.replaceFirst("(?m)^ +- --maxmemory\n +- \"768mb\"\n", "");
             default -> text.replaceFirst("(?m)^( +)- -@dangerous\n", "");
         };
         assertNotEquals(text, broken, breakage + ": the rendering no longer has what this test breaks");
@@ -249,6 +251,8 @@ class HelmChartTest {
             case "trainerAnyPod" -> "no NetworkPolicy admits pods of its namespace labelled mates.dev/trainer-client";
             case "minioRoot" -> "the services get the MinIO root credentials";
             case "redisDefaultUser" -> "the default user is not disabled";
+            case "redisEvicts" -> "--maxmemory-policy must be noeviction";
+            case "redisUnbounded" -> "no --maxmemory";
             default -> "may run @dangerous commands";
         };
         AssertionError e = assertThrows(AssertionError.class, () -> ManifestRules.check(Manifests.parse(broken, breakage), expect));

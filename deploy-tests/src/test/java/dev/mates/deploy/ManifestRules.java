@@ -1090,6 +1090,13 @@ final class ManifestRules {
         for (String k : keys) {
             if (patterns.stream().noneMatch(p -> glob(p, k))) fail(where + ": Redis user " + user + " cannot reach key " + k + " (patterns " + patterns + ")");
         }
+        // Bounded memory, and nothing evicted: an evicted queue entry or run hash is lost work, a refused write is retried.
+        int mm = argv.indexOf("--maxmemory");
+        int policy = argv.indexOf("--maxmemory-policy");
+        if (mm < 0 || mm + 1 >= argv.size()) fail(where + ": no --maxmemory: Redis grows until the container is OOM-killed");
+        if (policy < 0 || policy + 1 >= argv.size() || !argv.get(policy + 1).equals("noeviction")) {
+            fail(where + ": --maxmemory-policy must be noeviction (an evicting policy silently drops queue entries and run state)");
+        }
     }
 
     /** A Redis key pattern (* and ? wildcards; no [classes] here) matching a key. */
