@@ -6,7 +6,9 @@ import picocli.CommandLine.Command;
 /** The {@code mates} command. */
 @Command(name = "mates", mixinStandardHelpOptions = true, version = "mates 0.1.0",
         description = "Model-aware pretraining data selection (MATES).",
-        subcommands = {RunCommand.class, CorpusCommand.class, BenchCommand.class, QueueBenchCommand.class, ClusterCommand.class})
+        subcommands = {RunCommand.class, RunLifecycleCommands.Status.class, RunLifecycleCommands.Watch.class,
+            RunLifecycleCommands.Cancel.class, RunLifecycleCommands.Resume.class, CorpusCommand.class, BenchCommand.class,
+            QueueBenchCommand.class, LoadTestCommand.class, ClusterCommand.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
@@ -23,6 +25,10 @@ public final class Main implements Runnable {
                     || ex instanceof IllegalArgumentException) {
                 cmd.getErr().println("error: " + ex.getMessage());
                 return 2;
+            }
+            if (ex instanceof RemoteTrainer.WatchStopped) {
+                cmd.getErr().println("error: " + ex.getMessage());
+                return RunLifecycleCommands.WATCH_STOPPED;
             }
             if (outOfMemory(ex)) return outOfMemory(cmd.getErr());
             throw ex;

@@ -8,12 +8,13 @@ import dev.mates.proto.auth.TokenFile;
 import io.grpc.ManagedChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
  * The token the CLI sends to a service: {@code --token-file FILE}, else the environment variable {@code MATES_TOKEN},
- * else, when the target is the trainer of a local cluster started from this folder ({@code .mates-cluster}), that
- * cluster's token file.
+ * else, when the target is a service (the trainer, a scorer…) of a local cluster started from this folder
+ * ({@code .mates-cluster}), that cluster's token file.
  */
 final class RemoteAuth {
     static final String ENV = "MATES_TOKEN";
@@ -24,19 +25,16 @@ final class RemoteAuth {
         if (tokenFile != null) return TokenFile.open("--token-file", tokenFile)::token;
         String env = System.getenv(ENV);
         if (env != null && !env.isBlank()) return env::strip;
-        Path dir = Path.of(".mates-cluster").toAbsolutePath();
         try {
-            JsonNode st = ClusterCommand.state(dir);
-            Path f = dir.resolve(LocalCluster.TOKEN_FILE);
-            if (st != null && target.equals(st.path("trainer").asText()) && Files.isRegularFile(f)) {
-                return TokenFile.open("the local cluster's token (" + f + ")", f)::token;
-            }
+            JsonNode st = localClusterOf(target);
+            Path f = LOCAL_CLUSTER.resolve(LocalCluster.TOKEN_FILE);
+            if (st != null && Files.isRegularFile(f)) return TokenFile.open("the local cluster's token (" + f + ")", f)::token;
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (Exception ignored) {
             // no readable local cluster state: fall through to the error below
         }
-        throw new IllegalArgumentException("--remote " + target + ": no token to authenticate with: set " + ENV
+        throw new IllegalArgumentException(target + ": no token to authenticate with: set " + ENV
                 + " or pass --token-file FILE (`mates cluster up` writes one to <cluster dir>/" + LocalCluster.TOKEN_FILE + ")");
     }
 
@@ -51,10 +49,9 @@ final class RemoteAuth {
         cert = cert != null ? cert : env("MATES_TLS_CERT");
         key = key != null ? key : env("MATES_TLS_KEY");
         if (ca != null || cert != null || key != null) return new Channels.Tls(ca, cert, key);
-        Path dir = Path.of(".mates-cluster").toAbsolutePath();
         try {
-            JsonNode st = ClusterCommand.state(dir);
-            if (st != null && target.equals(st.path("trainer").asText()) && st.path("tls").asBoolean()) {
+            JsonNode st = localClusterOf(target);
+            if (st != null && st.path("tls").asBoolean()) {
                 Path c = Path.of(st.path("tls_client_dir").asText());
                 return new Channels.Tls(c.resolve("ca.crt"), c.resolve("tls.crt"), c.resolve("tls.key"));
             }
@@ -62,6 +59,31 @@ final class RemoteAuth {
             // no readable local cluster state: plaintext
         }
         return Channels.Tls.NONE;
+    }
+
+    /** The local cluster's folder the CLI looks at by default, in the current folder. */
+    static final Path LOCAL_CLUSTER = Path.of(".mates-cluster").toAbsolutePath();
+
+    /** The trainer of the local cluster started from this folder, if one is up. */
+    static Optional<String> localTrainer() {
+        try {
+            JsonNode st = ClusterCommand.state(LOCAL_CLUSTER);
+            return st == null || !st.hasNonNull("trainer") ? Optional.empty() : Optional.of(st.get("trainer").asText());
+        } catch (Exception e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The local cluster's state when {@code target} is the gRPC address of one of its services, else null. */
+    static JsonNode localClusterOf(String target) throws Exception {
+        JsonNode st = ClusterCommand.state(LOCAL_CLUSTER);
+        if (st == null) return null;
+        String t = target.strip().replaceFirst("^localhost:", "127.0.0.1:");
+        if (t.equals(st.path("trainer").asText())) return st;
+        for (JsonNode p : st.path("processes")) {
+            if (p.path("management_port").asInt() > 0 && t.equals("127.0.0.1:" + p.path("port").asInt())) return st;
+        }
+        return null;
     }
 
     /** Whether {@code target} (host:port, or a gRPC target URI) names this machine. */

@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code mates run}: the whole MATES loop in this process, with a random-selection baseline arm. */
@@ -61,19 +62,8 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--remote", paramLabel = "HOST:PORT", description = "Submit the run to a trainer service (see `mates cluster up`) and watch it.")
     String remote;
 
-    @Option(names = "--token-file", paramLabel = "FILE", description = "With --remote: the client token to send "
-            + "(default: $MATES_TOKEN, else the token of the local cluster in .mates-cluster).")
-    Path tokenFile;
-
-    @Option(names = "--tls-ca", paramLabel = "FILE", description = "With --remote: TLS, trusting this CA (PEM; default: "
-            + "$MATES_TLS_CA, else the local cluster's when it runs with --tls, else plaintext).")
-    Path tlsCa;
-
-    @Option(names = "--tls-cert", paramLabel = "FILE", description = "With --remote: the client certificate for mutual TLS (PEM; default: $MATES_TLS_CERT).")
-    Path tlsCert;
-
-    @Option(names = "--tls-key", paramLabel = "FILE", description = "With --remote: the client certificate's key (PEM; default: $MATES_TLS_KEY).")
-    Path tlsKey;
+    @Mixin
+    AuthOptions auth = new AuthOptions();
 
     @Option(names = "--run-id", paramLabel = "ID", description = "Run id for --remote (default: generated).")
     String runId;
@@ -88,11 +78,10 @@ public final class RunCommand implements Callable<Integer> {
         if (seed != null) overrides.put("seed", Long.toString(seed));
         if (baselineBudget != null) overrides.put("mates.baseline_budget", baselineBudget);
         RunConfig cfg = RunConfig.load(config, quick, overrides);
-        if (remote != null) return RemoteRun.execute(remote, runId, cfg, pool, reference, heldout, selector, baseline, out, tokenFile,
-                RemoteAuth.tls(remote, tlsCa, tlsCert, tlsKey));
+        if (remote != null) return RemoteRun.execute(remote, runId, cfg, pool, reference, heldout, selector, baseline, out, auth);
         if (runId != null) throw new IllegalArgumentException("--run-id: only with --remote");
-        if (tokenFile != null) throw new IllegalArgumentException("--token-file: only with --remote");
-        if (tlsCa != null || tlsCert != null || tlsKey != null) throw new IllegalArgumentException("--tls-*: only with --remote");
+        if (auth.tokenFile != null) throw new IllegalArgumentException("--token-file: only with --remote");
+        if (auth.given()) throw new IllegalArgumentException("--tls-*: only with --remote");
         boolean demo = pool.isEmpty() && reference.isEmpty() && heldout.isEmpty();
         String run = String.format(Locale.ROOT, "%s-seed%d", demo ? "demo" : "run", cfg.getLong("seed"));
         ConsoleListener console = ConsoleListener.stderr();

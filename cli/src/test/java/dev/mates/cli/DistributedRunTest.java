@@ -90,11 +90,13 @@ class DistributedRunTest {
     void secretsStayOffCommandLinesAndInOwnerOnlyFiles() throws IOException {
         List<String> secrets = List.of(cluster.secretKey(), TokenFile.open("t", cluster.tokenFile()).token(),
                 TokenFile.open("t", cluster.tokenFile().resolveSibling(LocalCluster.INTERNAL_TOKEN_FILE)).token());
-        assertEquals(6, cluster.processes().size()); // 2 probers, the influence model, 2 scorers, the trainer
-        for (var e : cluster.processes().entrySet()) {
-            String cmd = String.join(" ", e.getValue().info().arguments().orElseThrow());
-            assertTrue(cmd.contains("-jar"), e.getKey() + ": " + cmd);
-            for (String secret : secrets) assertFalse(cmd.contains(secret), e.getKey() + "'s command line holds a secret");
+        // 2 probers, the influence model, 2 scorers, the trainer, then redis-server and S3Proxy
+        assertEquals(List.of("prober-0", "prober-1", "influence-model", "scorer-0", "scorer-1", "trainer", "redis", "s3"),
+                cluster.processes().stream().map(LocalCluster.ClusterProcess::name).toList());
+        for (LocalCluster.ClusterProcess p : cluster.processes()) {
+            String cmd = String.join(" ", p.handle().info().arguments().orElseThrow());
+            assertTrue(p.name().equals("redis") || cmd.contains("-jar"), p.name() + ": " + cmd);
+            for (String secret : secrets) assertFalse(cmd.contains(secret), p.name() + "'s command line holds a secret");
         }
         Path d = cluster.tokenFile().getParent();
         for (Path f : List.of(d, d.resolve(LocalCluster.TOKEN_FILE), d.resolve(LocalCluster.INTERNAL_TOKEN_FILE),
@@ -104,6 +106,66 @@ class DistributedRunTest {
             assertTrue(perms.stream().noneMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")),
                     f + " is readable by others: " + perms);
         }
+    }
+
+    @Test
+    void clusterStatusListsEveryProcessAlive() {
+        Captured c = Captured.run("cluster", "status", "--dir", cluster.tokenFile().getParent().toString());
+        assertEquals(0, c.code(), c.toString());
+        for (LocalCluster.ClusterProcess p : cluster.processes()) {
+            String health = p.managementPort() > 0 ? "ready" : "listening";
+            assertTrue(c.out().lines().anyMatch(l -> l.matches(p.name() + "\\s+" + p.pid() + "\\s+" + p.port() + "\\s+\\S+\\s+yes\\s+" + health)),
+                    p + "\n" + c.out());
+        }
+    }
+
+    /** cancel, watch, status and resume of `mates` on the real trainer; the run ends cancelled, so the trainer is free again. */
+    @Test
+    void cancelWatchStatusAndResumeARun() throws Exception {
+        TrainerGrpc.TrainerBlockingStub trainer = TrainerGrpc.newBlockingStub(channel);
+        StartRunRequest.Builder req = StartRunRequest.newBuilder().setRunId("it-lifecycle").setQuick(true);
+        for (int i = 1; i < SMALL.length; i += 2) req.putConfig(SMALL[i + 1].split("=")[0], SMALL[i + 1].split("=")[1]);
+        trainer.startRun(req.build());
+        GetRunRequest get = GetRunRequest.newBuilder().setRunId("it-lifecycle").build();
+        String[] auth = {"--remote", cluster.trainerAddress(), "--token-file", cluster.tokenFile().toString()};
+        await("it-lifecycle running").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .until(() -> trainer.getRun(get).getState() == RunState.RUN_STATE_RUNNING);
+        Captured c = Captured.run(withTls(cat(new String[] {"cancel", "it-lifecycle"}, auth)));
+        assertEquals(0, c.code(), c.toString());
+        await("it-lifecycle cancelled").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .until(() -> trainer.getRun(get).getState() == RunState.RUN_STATE_CANCELLED);
+
+        c = Captured.run(withTls(cat(new String[] {"watch", "it-lifecycle"}, auth)));
+        assertEquals(4, c.code(), c.toString());
+        c = Captured.run(withTls(cat(new String[] {"status", "it-lifecycle"}, auth)));
+        assertEquals(0, c.code(), c.toString());
+        assertTrue(c.out().startsWith("run it-lifecycle: CANCELLED"), c.toString());
+        c = Captured.run(withTls(cat(new String[] {"cancel", "it-lifecycle"}, auth)));
+        assertEquals(2, c.code(), c.toString());
+        assertTrue(c.err().startsWith("error: FAILED_PRECONDITION: "), c.toString());
+        c = Captured.run(withTls(cat(new String[] {"status", "it-nope"}, auth)));
+        assertEquals(2, c.code(), c.toString());
+        assertTrue(c.err().startsWith("error: NOT_FOUND: "), c.toString());
+
+        c = Captured.run(withTls(cat(new String[] {"resume", "it-lifecycle", "--detach"}, auth)));
+        assertEquals(0, c.code(), c.toString());
+        // `mates watch` follows the resumed run live until it ends: cancelled again from another client.
+        Thread canceller = new Thread(() -> {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> trainer.getRun(get).getState() == RunState.RUN_STATE_RUNNING);
+            trainer.cancelRun(dev.mates.proto.v1.CancelRunRequest.newBuilder().setRunId("it-lifecycle").build());
+        });
+        canceller.start();
+        c = Captured.run(withTls(cat(new String[] {"watch", "it-lifecycle"}, auth)));
+        canceller.join();
+        assertEquals(4, c.code(), c.toString());
+        assertTrue(c.out().startsWith("run it-lifecycle: CANCELLED") && c.out().contains("resumes 1"), c.toString());
+    }
+
+    static String[] cat(String[] a, String[] b) {
+        List<String> l = new ArrayList<>(List.of(a));
+        l.addAll(List.of(b));
+        return l.toArray(String[]::new);
     }
 
     @Test
@@ -162,7 +224,9 @@ class DistributedRunTest {
                 .until(() -> trainer.getRun(getKilled), st -> (st.getPhase().equals("train") && st.getStage() == 1
                         && st.getArm().equals("mates")) || st.getState() != RunState.RUN_STATE_RUNNING);
         assertEquals(RunState.RUN_STATE_RUNNING, s.getState(), "run should be training stage 1: " + s);
-        cluster.processes().get("trainer").destroyForcibly().waitFor();
+        ProcessHandle killed = cluster.process("trainer").handle();
+        killed.destroyForcibly();
+        killed.onExit().get();
         cluster.restart("trainer"); // the new trainer resumes every run Redis lists as active
         s = await("it-killed no longer running after the trainer's restart").atMost(Duration.ofSeconds(600))
                 .pollInterval(Duration.ofMillis(500))

@@ -47,17 +47,31 @@ public final class LocalCluster implements AutoCloseable {
      * @param scorersOnly      only redis-server, S3Proxy and the scorers: no trainer, probers or influence model (what a
      *                         scoring benchmark needs; {@code probers} is then ignored)
      * @param scorerProperties extra system properties of every scorer (e.g. {@code mates.scorer.max-batch=1})
+     * @param trainerProperties extra system properties of the trainer (e.g. {@code mates.trainer.owner-lease=6s})
      */
     public record Options(Path dir, Path home, int portBase, int probers, int scorers, int scorerWorkers, String javaHeap,
-                          List<Path> dataRoots, boolean tls, boolean scorersOnly, Map<String, String> scorerProperties) {
+                          List<Path> dataRoots, boolean tls, boolean scorersOnly, Map<String, String> scorerProperties,
+                          Map<String, String> trainerProperties) {
         public Options {
             dataRoots = List.copyOf(dataRoots);
             scorerProperties = Map.copyOf(scorerProperties);
+            trainerProperties = Map.copyOf(trainerProperties);
+        }
+
+        public Options(Path dir, Path home, int portBase, int probers, int scorers, int scorerWorkers, String javaHeap,
+                       List<Path> dataRoots, boolean tls, boolean scorersOnly, Map<String, String> scorerProperties) {
+            this(dir, home, portBase, probers, scorers, scorerWorkers, javaHeap, dataRoots, tls, scorersOnly, scorerProperties, Map.of());
         }
 
         public Options(Path dir, Path home, int portBase, int probers, int scorers, int scorerWorkers, String javaHeap,
                        List<Path> dataRoots, boolean tls) {
             this(dir, home, portBase, probers, scorers, scorerWorkers, javaHeap, dataRoots, tls, false, Map.of());
+        }
+
+        /** The same cluster with these extra trainer system properties. */
+        public Options withTrainerProperties(Map<String, String> props) {
+            return new Options(dir, home, portBase, probers, scorers, scorerWorkers, javaHeap, dataRoots, tls, scorersOnly,
+                    scorerProperties, props);
         }
 
         public Options(Path dir, Path home, int portBase, int probers, int scorers, int scorerWorkers, String javaHeap) {
@@ -66,12 +80,14 @@ public final class LocalCluster implements AutoCloseable {
 
         /** The same cluster without the trainer, the probers and the influence model. */
         public Options onlyScorers() {
-            return new Options(dir, home, portBase, probers, scorers, scorerWorkers, javaHeap, dataRoots, tls, true, scorerProperties);
+            return new Options(dir, home, portBase, probers, scorers, scorerWorkers, javaHeap, dataRoots, tls, true, scorerProperties,
+                    trainerProperties);
         }
 
         /** The same cluster with these extra scorer system properties. */
         public Options withScorerProperties(Map<String, String> props) {
-            return new Options(dir, home, portBase, probers, scorers, scorerWorkers, javaHeap, dataRoots, tls, scorersOnly, props);
+            return new Options(dir, home, portBase, probers, scorers, scorerWorkers, javaHeap, dataRoots, tls, scorersOnly, props,
+                    trainerProperties);
         }
 
         List<String> serviceJars() {
@@ -181,6 +197,7 @@ public final class LocalCluster implements AutoCloseable {
         if (!o.dataRoots.isEmpty()) {
             m.put("mates.trainer.data-roots", String.join(",", o.dataRoots.stream().map(p -> p.toAbsolutePath().normalize().toString()).toList()));
         }
+        m.putAll(o.trainerProperties);
         return m;
     }
 

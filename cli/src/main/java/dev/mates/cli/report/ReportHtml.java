@@ -1,5 +1,11 @@
 package dev.mates.cli.report;
 
+import static dev.mates.cli.report.SvgChart.COLORS;
+import static dev.mates.cli.report.SvgChart.esc;
+import static dev.mates.cli.report.SvgChart.fmt;
+import static dev.mates.cli.report.SvgChart.human;
+import static dev.mates.cli.report.SvgChart.lineChart;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,9 +18,6 @@ import java.util.TreeSet;
  * by {@code "source"}.
  */
 public final class ReportHtml {
-    private static final String[] COLORS = {"#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
-        "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-
     private ReportHtml() {}
 
     public static String render(JsonNode r) {
@@ -91,65 +94,6 @@ public final class ReportHtml {
         return lineChart(names, series, x.equals("flops") ? "total FLOPs" : x, field.replace('_', ' '), false);
     }
 
-    /** {@code integerX}: the x values are counts (stages): one tick per integer, never a repeated label. */
-    static String lineChart(List<String> names, List<double[][]> series, String xLabel, String yLabel, boolean integerX) {
-        int w = 720, hgt = 320, left = 70, right = 130, top = 15, bottom = 45;
-        double x0 = Double.MAX_VALUE, x1 = -Double.MAX_VALUE, y0 = Double.MAX_VALUE, y1 = -Double.MAX_VALUE;
-        for (double[][] s : series) {
-            for (double[] p : s) {
-                x0 = Math.min(x0, p[0]); x1 = Math.max(x1, p[0]);
-                y0 = Math.min(y0, p[1]); y1 = Math.max(y1, p[1]);
-            }
-        }
-        // Zoom on the later part of training when the first point dwarfs the rest (an untrained model's loss).
-        if (x1 == x0) x1 = x0 + 1;
-        if (y1 == y0) { y1 += 0.5; y0 -= 0.5; }
-        double pad = (y1 - y0) * 0.05;
-        y0 -= pad; y1 += pad;
-        StringBuilder s = new StringBuilder();
-        s.append(String.format(Locale.ROOT, "<svg width=\"%d\" height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\">", w, hgt));
-        int pw = w - left - right, ph = hgt - top - bottom;
-        s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#999\"/>", left, top, pw, ph));
-        for (int i = 0; i <= 4; i++) {
-            double yv = y0 + (y1 - y0) * i / 4;
-            double yp = top + ph - ph * i / 4.0;
-            s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%s</text>", left - 5, yp + 4, fmt(yv)));
-        }
-        for (double xv : xTicks(x0, x1, integerX)) {
-            double xp = left + pw * (xv - x0) / (x1 - x0);
-            s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%s</text>", xp, top + ph + 15, human(xv)));
-        }
-        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">%s</text>", left + pw / 2, hgt - 8, esc(xLabel)));
-        s.append(String.format(Locale.ROOT, "<text x=\"12\" y=\"%d\" font-size=\"12\" transform=\"rotate(-90 12 %d)\" text-anchor=\"middle\">%s</text>", top + ph / 2, top + ph / 2, esc(yLabel)));
-        for (int k = 0; k < series.size(); k++) {
-            StringBuilder pts = new StringBuilder();
-            for (double[] p : series.get(k)) {
-                double xp = left + pw * (p[0] - x0) / (x1 - x0);
-                double yp = top + ph - ph * (p[1] - y0) / (y1 - y0);
-                pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", xp, yp));
-            }
-            String c = COLORS[k % COLORS.length];
-            s.append("<polyline fill=\"none\" stroke-width=\"2\" stroke=\"").append(c).append("\" points=\"").append(pts).append("\"/>");
-            s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>",
-                    left + pw + 10, top + 10 + 18 * k, c, left + pw + 28, top + 21 + 18 * k, esc(names.get(k))));
-        }
-        return s.append("</svg>").toString();
-    }
-
-    /** Five evenly spaced ticks, or for integer axes each integer (every k-th when there are more than ten). */
-    static List<Double> xTicks(double x0, double x1, boolean integerX) {
-        List<Double> ticks = new ArrayList<>();
-        if (!integerX) {
-            for (int i = 0; i <= 4; i++) ticks.add(x0 + (x1 - x0) * i / 4);
-            return ticks;
-        }
-        long from = (long) Math.ceil(x0);
-        long to = (long) Math.floor(x1);
-        long every = Math.max(1, (to - from + 10) / 10);
-        for (long v = from; v <= to; v += every) ticks.add((double) v);
-        return ticks;
-    }
-
     private static String spearmanChart(JsonNode stages) {
         List<double[]> pts = new ArrayList<>();
         for (JsonNode s : stages) {
@@ -207,22 +151,5 @@ public final class ReportHtml {
                     lx, yy, COLORS[k % COLORS.length], lx + 16, yy + 11, esc(src.get(k))));
         }
         return s.append("</svg>").toString();
-    }
-
-    private static String fmt(double v) {
-        if (!Double.isFinite(v)) return "–";
-        return String.format(Locale.ROOT, Math.abs(v) >= 100 ? "%.0f" : "%.3f", v);
-    }
-
-    private static String human(double v) {
-        if (v >= 1e12) return String.format(Locale.ROOT, "%.1fT", v / 1e12);
-        if (v >= 1e9) return String.format(Locale.ROOT, "%.1fG", v / 1e9);
-        if (v >= 1e6) return String.format(Locale.ROOT, "%.1fM", v / 1e6);
-        if (v >= 1e3) return String.format(Locale.ROOT, "%.0fk", v / 1e3);
-        return String.format(Locale.ROOT, "%.0f", v);
-    }
-
-    private static String esc(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 }

@@ -14,11 +14,11 @@ import org.junit.jupiter.api.Test;
 class ReportHtmlTest {
     @Test
     void stageAxisHasOneTickPerStageAndNoRepeats() {
-        assertEquals(List.of(1.0, 2.0, 3.0, 4.0), ReportHtml.xTicks(1, 4, true));
-        assertEquals(List.of(1.0, 2.0), ReportHtml.xTicks(1, 2, true));
-        List<Double> many = ReportHtml.xTicks(1, 40, true);
+        assertEquals(List.of(1.0, 2.0, 3.0, 4.0), SvgChart.xTicks(1, 4, true));
+        assertEquals(List.of(1.0, 2.0), SvgChart.xTicks(1, 2, true));
+        List<Double> many = SvgChart.xTicks(1, 40, true);
         assertTrue(many.size() <= 11 && many.get(0) == 1.0, many.toString());
-        assertEquals(5, ReportHtml.xTicks(0, 1000, false).size());
+        assertEquals(5, SvgChart.xTicks(0, 1000, false).size());
     }
 
     @Test

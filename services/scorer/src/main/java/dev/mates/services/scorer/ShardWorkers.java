@@ -73,6 +73,7 @@ public class ShardWorkers {
     private Counter duplicates;
     private Counter failures;
     private Counter outages;
+    private io.micrometer.core.instrument.Timer shardTime;
 
     void start(@Observes StartupEvent e) {
         docs = registry.counter("mates.scorer.shard.documents");
@@ -80,6 +81,8 @@ public class ShardWorkers {
         duplicates = registry.counter("mates.scorer.shards.duplicate");
         failures = registry.counter("mates.scorer.shards.failed");
         outages = registry.counter("mates.scorer.shards.store-waits");
+        // From claim to completion: compare its max with mates.queue.claim-idle (a longer shard keeps its claim by renewals).
+        shardTime = io.micrometer.core.instrument.Timer.builder("mates.scorer.shard.duration").register(registry);
         registry.gauge("mates.queue.pending", queue, q -> safe(q::pending));
         registry.gauge("mates.queue.lag", queue, q -> safe(q::lag));
         registry.gauge("mates.queue.length", queue, q -> safe(q::length));
@@ -152,9 +155,11 @@ public class ShardWorkers {
         }, every, every, TimeUnit.MILLISECONDS);
         try {
             long backoff = 500;
+            long t0 = System.nanoTime();
             while (true) {
                 try {
                     score(c);
+                    shardTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
                     return;
                 } catch (RuntimeException ex) {
                     if (!Retry.STORE_UNAVAILABLE.test(ex)) throw ex;
