@@ -63,6 +63,8 @@ public class ShardWorkers {
     Duration shutdownGrace;
 
     private final List<Thread> threads = new ArrayList<>();
+    /** How long one read of the queue blocks: {@link #block}, at most the claim-idle time. */
+    private long readMillis;
     private final AtomicLong completedHere = new AtomicLong();
     private volatile boolean running;
     /** Renews the claims in progress; its own queue view does not retry, so one outage cannot stall the others. */
@@ -93,6 +95,13 @@ public class ShardWorkers {
             t.setDaemon(true);
             return t;
         });
+        // A worker blocked in its read does not look for the shards of dead workers: reads last at most the claim-idle
+        // time, so a dead worker's shard is taken over within about twice that time even when no new shard comes.
+        readMillis = Math.max(1, Math.min(block.toMillis(), queue.claimIdleMillis()));
+        if (block.toMillis() > readMillis) {
+            Log.warnf("mates.scorer.claim-block (%s) is longer than mates.queue.claim-idle (%d ms): reads are cut to %d ms,"
+                    + " else a dead worker's shard would wait for the end of a read", block, queue.claimIdleMillis(), readMillis);
+        }
         String base = consumerName.filter(s -> !s.isBlank())
                 .orElse(System.getenv().getOrDefault("HOSTNAME", "scorer") + "-" + ManagementFactory.getRuntimeMXBean().getName());
         for (int i = 0; i < workers; i++) {
@@ -130,7 +139,7 @@ public class ShardWorkers {
             Optional<RedisShardQueue.Claim> claim;
             try {
                 queue.ensureGroup();
-                claim = queue.claim(consumer, block.toMillis());
+                claim = queue.claim(consumer, readMillis);
                 backoff = 500;
             } catch (RuntimeException ex) {
                 if (!running) return;
