@@ -157,9 +157,9 @@ class FaultInjectionTest {
     void release() {
         for (LocalCluster.ClusterProcess p : cluster.processes()) {
             if (p.handle().isAlive()) signal("CONT", p.pid());
-            else if (!p.name().equals("redis") && !p.name().equals("s3")) cluster.restart(p.name()); // a case that failed mid-way
+            else cluster.restart(p.name()); // a case that failed mid-way
         }
-        for (String id : List.of("f-workers", "f-trainer")) {
+        for (String id : List.of("f-workers", "f-trainer", "f-writes")) {
             try {
                 trainer.cancelRun(dev.mates.proto.v1.CancelRunRequest.newBuilder().setRunId(id).build());
             } catch (StatusRuntimeException notRunning) {
@@ -278,6 +278,69 @@ class FaultInjectionTest {
             signal("CONT", s1);
         });
         assertLikeTheUndisturbedRun(id, runToEnd(id));
+    }
+
+    /**
+     * The stores and the trainer fail around the run's writes:
+     * <ol>
+     *   <li>warm-up: the S3 server is held, and once the shared checkpoint's upload waits in its socket it is killed
+     *       (SIGKILL) and started again on the same port and data; the trainer's retry writes the checkpoint;</li>
+     *   <li>stage 1, training: redis-server is held; the trainer writes the next stage's checkpoint to S3 and then
+     *       waits to record it in Redis. It is killed there, between its object-store and its Redis write, and
+     *       started again: the new trainer resumes from the last checkpoint Redis names (stage 1's start) and does
+     *       stage 1 again;</li>
+     *   <li>stage 1 again, fitting: the influence model is held so the fit lasts, and the trainer is killed there.</li>
+     * </ol>
+     * (Selecting is one computation in memory and one object write, too short to hold; a kill after that write is
+     * step 2's case.)
+     */
+    @Test
+    @Order(3)
+    void theStoresAndTheTrainerFailAroundItsWrites() throws Exception {
+        String id = start("f-writes");
+        // 1. S3 restarts while the warm-up checkpoint is being written.
+        awaitRun(id, "warm-up", s -> s.getPhase().equals("warmup"));
+        ClusterProcess s3 = cluster.process("s3");
+        signal("STOP", s3.pid());
+        await("the warm-up checkpoint's upload waits in the S3 server's socket").atMost(Duration.ofSeconds(120))
+                .pollInterval(Duration.ofMillis(50)).until(() -> bytesWaiting(s3.port()) > 0);
+        kill9("s3");
+        cluster.restart("s3");
+
+        // 2. The trainer dies after writing a checkpoint and before recording it.
+        awaitRun(id, "stage 1 training", at("mates", 1, "train"));
+        try (S3ObjectStore objects = new S3ObjectStore(cluster.s3Endpoint(), LocalCluster.ACCESS_KEY, cluster.secretKey(),
+                LocalCluster.BUCKET, "us-east-1")) {
+            String prefix = "runs/" + id + "/mates/checkpoints/";
+            long before = metas(objects, prefix);
+            long redisPid = cluster.process("redis").pid();
+            signal("STOP", redisPid);
+            try {
+                await("stage 2's checkpoint is in S3").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> metas(objects, prefix) > before);
+                kill9("trainer");
+            } finally {
+                signal("CONT", redisPid);
+            }
+        }
+        long influence = cluster.process("influence-model").pid();
+        signal("STOP", influence); // held for step 3: the resumed run's next call there is stage 1's fit
+        cluster.restart("trainer");
+
+        // 3. The trainer dies while fitting.
+        awaitRun(id, "stage 1 fitting after the restart", s -> s.getResumes() == 1 && at("mates", 1, "fit").test(s));
+        kill9("trainer");
+        signal("CONT", influence);
+        cluster.restart("trainer");
+
+        RunStatus end = runToEnd(id);
+        assertEquals(2, end.getResumes(), "adopted twice: " + end);
+        assertLikeTheUndisturbedRun(id, end);
+    }
+
+    /** How many complete checkpoints (their meta.json is written last) are under {@code prefix}. */
+    static long metas(S3ObjectStore objects, String prefix) {
+        return objects.list(prefix).stream().filter(k -> k.endsWith("/meta.json")).count();
     }
 
     /**

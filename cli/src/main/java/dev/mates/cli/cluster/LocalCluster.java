@@ -233,7 +233,7 @@ public final class LocalCluster implements AutoCloseable {
             // Credentials by environment, never on the command line (where `ps` shows them to every user).
             pb.environment().put("MATES_OBJECT_STORE_ACCESS_KEY", ACCESS_KEY);
             pb.environment().put("MATES_OBJECT_STORE_SECRET_KEY", secretKey);
-            Process p = pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
+            Process p = pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .directory(o.dir.toFile()).start();
             services.add(new Service(name, jar, port, p, log, Map.copyOf(extra)));
         } catch (IOException e) {
@@ -356,8 +356,26 @@ public final class LocalCluster implements AutoCloseable {
         return ProcessHandle.of(pid).orElseThrow(() -> new IllegalStateException("process " + pid + " is gone"));
     }
 
-    /** Starts a service again after it died (e.g. the trainer, to resume its runs), with the settings it had. */
+    /**
+     * Starts a process again after it died (e.g. the trainer, to resume its runs), with the settings it had; a live one
+     * is stopped first. {@code redis} and {@code s3} come back on the same port with the same data folder.
+     */
     public void restart(String name) {
+        if (name.equals("s3") || name.equals("redis")) {
+            try {
+                if (name.equals("s3")) {
+                    s3.stop();
+                    s3 = LocalS3.start(LocalS3.locateJar(), o.portBase + 20, o.dir.resolve("s3"), ACCESS_KEY, secretKey);
+                } else {
+                    redis.stop();
+                    redis = LocalRedis.start(o.portBase + 21, o.dir.resolve("redis"));
+                }
+            } catch (RuntimeException e) {
+                throw new IllegalStateException("could not start " + name + " again: " + e.getMessage(), e);
+            }
+            writeState();
+            return;
+        }
         Service old = services.stream().filter(s -> s.name.equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no service " + name));
         if (old.process.isAlive()) {
