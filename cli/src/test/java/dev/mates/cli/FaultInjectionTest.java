@@ -289,7 +289,9 @@ class FaultInjectionTest {
      *       waits to record it in Redis. It is killed there, between its object-store and its Redis write, and
      *       started again: the new trainer resumes from the last checkpoint Redis names (stage 1's start) and does
      *       stage 1 again;</li>
-     *   <li>stage 1 again, fitting: the influence model is held so the fit lasts, and the trainer is killed there.</li>
+     *   <li>stage 1 again, fitting: the influence model is held so the fit lasts, and the trainer is killed there;</li>
+     *   <li>stage 1 again, scoring: the stream is deleted while its shards wait (Redis lost the queue); the trainer
+     *       enqueues them again within its lost-shard check (3 s here).</li>
      * </ol>
      * (Selecting is one computation in memory and one object write, too short to hold; a kill after that write is
      * step 2's case.)
@@ -331,7 +333,20 @@ class FaultInjectionTest {
         awaitRun(id, "stage 1 fitting after the restart", s -> s.getResumes() == 1 && at("mates", 1, "fit").test(s));
         kill9("trainer");
         signal("CONT", influence);
+        long s0 = cluster.process("scorer-0").pid();
+        long s1 = cluster.process("scorer-1").pid();
+        signal("STOP", s0); // held for step 4, before the resumed run's shards exist
+        signal("STOP", s1);
         cluster.restart("trainer");
+
+        // 4. Redis loses the queue (as after a restart without persistence) while the shards wait: the trainer
+        //    notices shards neither done, dead-lettered nor in the stream, and enqueues them again.
+        awaitRun(id, "stage 1 scoring after the second restart", s -> s.getResumes() == 2 && at("mates", 1, "score").test(s));
+        await("the shards are queued").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                .until(() -> redis.xlen("mates:score:shards") > 0);
+        assertEquals(1, redis.del("mates:score:shards"), "the stream and its group deleted");
+        signal("CONT", s0);
+        signal("CONT", s1);
 
         RunStatus end = runToEnd(id);
         assertEquals(2, end.getResumes(), "adopted twice: " + end);

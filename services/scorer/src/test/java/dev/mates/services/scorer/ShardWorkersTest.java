@@ -158,6 +158,58 @@ class ShardWorkersTest {
         assertTrue(queue.deadLetters().stream().noneMatch(d -> d.get("task").startsWith(run + "/")), "nothing dead-lettered");
     }
 
+    @jakarta.inject.Inject
+    io.micrometer.core.instrument.MeterRegistry registry;
+
+    /**
+     * A worker slower than the claim-idle time keeps its shard: the S3 server is held (SIGSTOP) while the service's
+     * worker reads the shard, for four claim-idle periods, and a second worker asks for shards all that time. It never
+     * gets this one (the first worker's renewals keep the entry busy), the shard is scored once, and nothing is
+     * dead-lettered.
+     */
+    @Test
+    void aWorkerSlowerThanTheClaimIdleTimeKeepsItsShard() throws Exception {
+        String run = newRun("slow");
+        InfluenceModel model = fitAndStore(s3, modelKey(run), 17);
+        List<Document> docs = documents(new SplittableRandom(8), 30, "w");
+        Map<String, String> fields = shard(run, 0, docs);
+        await("the queue is idle", () -> queue.pending() == 0 && queue.lag() == 0);
+        double duplicatesBefore = registry.counter("mates.scorer.shards.duplicate").count();
+        long s3 = RealStoresResource.s3().pid();
+        signal("STOP", s3);
+        String id;
+        List<String> rivalGot = new java.util.ArrayList<>();
+        try {
+            id = queue.enqueue(fields);
+            await("the service's worker holds the shard", () -> pendingEntry(id).isPresent());
+            String holder = pendingEntry(id).orElseThrow().getConsumerName();
+            long until = System.nanoTime() + 4 * queue.claimIdleMillis() * 1_000_000L; // the slowness: 4 claim-idle periods
+            while (System.nanoTime() < until) {
+                queue.claim("rival-worker", 100).ifPresent(c -> {
+                    rivalGot.add(c.id());
+                    queue.release(c, "rival-worker");
+                });
+            }
+            assertEquals(List.of(), rivalGot, "the second worker took the busy shard");
+            assertEquals(holder, pendingEntry(id).orElseThrow().getConsumerName(), "the slow worker still holds the shard");
+            assertEquals(1, pendingEntry(id).orElseThrow().getDeliveredTimes(), "renewals count no delivery");
+        } finally {
+            signal("CONT", s3);
+        }
+        await("the shard done", () -> queue.isDone(doneSet(run), run + "/shard-0"));
+        assertScores(run, 0, docs, model);
+        assertEquals(1, queue.doneCount(doneSet(run)));
+        assertEquals(duplicatesBefore, registry.counter("mates.scorer.shards.duplicate").count(), "scored twice");
+        assertTrue(queue.deadLetters().stream().noneMatch(d -> d.get("task").startsWith(run + "/")), "nothing dead-lettered");
+        double maxMillis = registry.timer("mates.scorer.shard.duration").max(TimeUnit.MILLISECONDS);
+        assertTrue(maxMillis > queue.claimIdleMillis(), "the shard took " + maxMillis + " ms, longer than claim-idle");
+    }
+
+    static void signal(String signal, long pid) throws Exception {
+        Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true).start();
+        assertEquals(0, p.waitFor(), "kill -" + signal + " " + pid + ": " + new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
     @Test
     void poisonShardsEndInTheDeadLetterStreamWithAReason() {
         String run = newRun("poison");
